@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+# pasid-shim: drives Kbuild (the module), the guest test programs, the
+# test suite and the demo. Kbuild holds only the object list.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KREL := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+OUT := build/$(KREL)
+
+USER_CC ?= gcc
+USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -Iinclude/uapi -Itests/guest
+
+GUEST_SRCS := $(wildcard tests/guest/*.c)
+GUEST_PROGS := $(patsubst tests/guest/%.c,$(OUT)/guest/%,$(GUEST_SRCS))
+
+.PHONY: all modules guest-artifacts check demo clean
+
+all: modules
+
+modules:
+	@test -n "$(KREL)" || { echo "no kernel build tree at KDIR=$(KDIR)"; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper W=1 modules
+
+# What scripts/vm-run puts into a guest, kept per kernel release.
+guest-artifacts: modules $(GUEST_PROGS)
+	@mkdir -p $(OUT)
+	cp pasid_shim.ko tests/helper/pasid_cap_helper.ko $(OUT)/
+
+$(OUT)/guest/%: tests/guest/%.c $(wildcard tests/guest/*.h) include/uapi/linux/pasid_shim.h
+	@mkdir -p $(dir $@)
+	$(USER_CC) $(USER_CFLAGS) -o $@ $<
+
+# The whole test suite; ends with one line "N passed, N failed".
+check:
+	tests/run-checks
+
+# Boot the demo guest: attach, replace and detach PASIDs, with the
+# host-side check of the emulated VT-d tables after each step.
+demo:
+	scripts/demo
+
+clean:
+	rm -rf build
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper clean 2>/dev/null || true

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * pasid-shim: per-PASID IOMMU domain management from userspace.
+ *
+ * Every command takes a pointer to a struct whose first __u32 is its
+ * size, so the struct can grow: the kernel accepts a shorter struct
+ * down to the size it had when the command was introduced, and a longer
+ * one whose unknown tail is zero (E2BIG otherwise). Unknown flags and
+ * non-zero __reserved fields are rejected with EOPNOTSUPP, an unknown
+ * command with ENOTTY, an unknown ID or an ID of the wrong kind with
+ * ENOENT. IDs name objects of the open file and die with it.
+ *
+ * ioctl type 0xBC: not listed in
+ * Documentation/userspace-api/ioctl/ioctl-number.rst; commands 0x80-0x8f.
+ */
+#ifndef _UAPI_LINUX_PASID_SHIM_H
+#define _UAPI_LINUX_PASID_SHIM_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define PASID_SHIM_TYPE		0xBC
+#define PASID_SHIM_ABI_VERSION	1
+
+enum {
+	PASID_SHIM_CMD_BASE = 0x80,
+	PASID_SHIM_CMD_GET_INFO = PASID_SHIM_CMD_BASE,
+	PASID_SHIM_CMD_BIND,
+	PASID_SHIM_CMD_DOMAIN_ALLOC,
+	PASID_SHIM_CMD_MAP,
+	PASID_SHIM_CMD_UNMAP,
+	PASID_SHIM_CMD_ATTACH,
+	PASID_SHIM_CMD_REPLACE,
+	PASID_SHIM_CMD_DETACH,
+	PASID_SHIM_CMD_LIST,
+	PASID_SHIM_CMD_DESTROY,
+};
+
+/* out_features of PASID_SHIM_GET_INFO */
+enum pasid_shim_features {
+	/* REPLACE uses the kernel's atomic iommu_replace_device_pasid() */
+	PASID_SHIM_FEAT_ATOMIC_REPLACE = 1 << 0,
+};
+
+/**
+ * struct pasid_shim_info - ioctl(PASID_SHIM_GET_INFO)
+ * @size: sizeof(struct pasid_shim_info)
+ * @flags: must be 0
+ * @out_abi_version: PASID_SHIM_ABI_VERSION
+ * @out_features: PASID_SHIM_FEAT_* available on this kernel
+ */
+struct pasid_shim_info {
+	__u32 size;
+	__u32 flags;
+	__u32 out_abi_version;
+	__u32 out_features;
+};
+#define PASID_SHIM_GET_INFO _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_GET_INFO)
+
+/**
+ * struct pasid_shim_bind - ioctl(PASID_SHIM_BIND)
+ * @size: sizeof(struct pasid_shim_bind)
+ * @flags: must be 0
+ * @name_uptr: NUL-terminated PCI device name, "0000:01:00.0", at most
+ *	32 bytes with the NUL
+ * @out_dev_id: ID of the bound device
+ * @out_max_pasid: valid PASIDs are 1 .. out_max_pasid - 1
+ *
+ * A device is bound by at most one open file at a time (EBUSY).
+ */
+struct pasid_shim_bind {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 name_uptr;
+	__u32 out_dev_id;
+	__u32 out_max_pasid;
+};
+#define PASID_SHIM_BIND _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_BIND)
+
+/**
+ * struct pasid_shim_domain_alloc - ioctl(PASID_SHIM_DOMAIN_ALLOC)
+ * @size: sizeof(struct pasid_shim_domain_alloc)
+ * @flags: must be 0
+ * @dev_id: a bound device; the domain belongs to its IOMMU
+ * @out_domain_id: ID of the new, empty paging domain
+ */
+struct pasid_shim_domain_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 out_domain_id;
+};
+#define PASID_SHIM_DOMAIN_ALLOC _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_DOMAIN_ALLOC)
+
+#define PASID_SHIM_MAP_READ	(1 << 0)
+#define PASID_SHIM_MAP_WRITE	(1 << 1)
+
+/**
+ * struct pasid_shim_map - ioctl(PASID_SHIM_MAP)
+ * @size: sizeof(struct pasid_shim_map)
+ * @flags: PASID_SHIM_MAP_READ and/or PASID_SHIM_MAP_WRITE (device access)
+ * @domain_id: the domain to map into
+ * @__reserved: must be 0
+ * @user_va: page-aligned start of the caller's memory
+ * @length: page-aligned, non-zero length
+ * @iova: page-aligned I/O virtual address to map at
+ *
+ * The pages are pinned (long-term) and charged to the caller's
+ * RLIMIT_MEMLOCK until unmapped or the file is closed.
+ */
+struct pasid_shim_map {
+	__u32 size;
+	__u32 flags;
+	__u32 domain_id;
+	__u32 __reserved;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+#define PASID_SHIM_MAP _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_MAP)
+
+/**
+ * struct pasid_shim_unmap - ioctl(PASID_SHIM_UNMAP)
+ * @size: sizeof(struct pasid_shim_unmap)
+ * @flags: must be 0
+ * @domain_id: the domain to unmap from
+ * @__reserved: must be 0
+ * @iova: start of the range
+ * @length: length of the range
+ * @out_unmapped: bytes unmapped: every mapping wholly inside the range
+ */
+struct pasid_shim_unmap {
+	__u32 size;
+	__u32 flags;
+	__u32 domain_id;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 out_unmapped;
+};
+#define PASID_SHIM_UNMAP _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_UNMAP)
+
+/**
+ * struct pasid_shim_attach - ioctl(PASID_SHIM_ATTACH), ioctl(PASID_SHIM_REPLACE)
+ * @size: sizeof(struct pasid_shim_attach)
+ * @flags: must be 0
+ * @dev_id: a bound device
+ * @pasid: 1 .. out_max_pasid - 1 of PASID_SHIM_BIND
+ * @domain_id: the domain to attach
+ * @out_old_domain_id: REPLACE: the domain attached before; ATTACH: 0
+ *
+ * ATTACH fails with EBUSY when the PASID has a domain already; REPLACE
+ * needs one (EINVAL otherwise) and leaves it attached if it fails.
+ */
+struct pasid_shim_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pasid;
+	__u32 domain_id;
+	__u32 out_old_domain_id;
+};
+#define PASID_SHIM_ATTACH _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_ATTACH)
+#define PASID_SHIM_REPLACE _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_REPLACE)
+
+/**
+ * struct pasid_shim_detach - ioctl(PASID_SHIM_DETACH)
+ * @size: sizeof(struct pasid_shim_detach)
+ * @flags: must be 0
+ * @dev_id: a bound device
+ * @pasid: an attached PASID (ENOENT otherwise, unlike mainline's no-op)
+ */
+struct pasid_shim_detach {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pasid;
+};
+#define PASID_SHIM_DETACH _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_DETACH)
+
+/**
+ * struct pasid_shim_entry - one attachment reported by PASID_SHIM_LIST
+ * @pasid: the PASID
+ * @domain_id: the domain attached to it
+ */
+struct pasid_shim_entry {
+	__u32 pasid;
+	__u32 domain_id;
+};
+
+/**
+ * struct pasid_shim_list - ioctl(PASID_SHIM_LIST)
+ * @size: sizeof(struct pasid_shim_list)
+ * @flags: must be 0
+ * @dev_id: a bound device
+ * @num_entries: in: capacity of @entries_uptr; out: PASIDs attached
+ * @entries_uptr: array of struct pasid_shim_entry, filled in PASID order
+ *	up to the capacity; a capacity of 0 only counts
+ */
+struct pasid_shim_list {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 num_entries;
+	__aligned_u64 entries_uptr;
+};
+#define PASID_SHIM_LIST _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_LIST)
+
+/**
+ * struct pasid_shim_destroy - ioctl(PASID_SHIM_DESTROY)
+ * @size: sizeof(struct pasid_shim_destroy)
+ * @id: a domain (EBUSY while attached to any PASID) or a bound device
+ *	(its PASIDs are detached, then it is unbound)
+ */
+struct pasid_shim_destroy {
+	__u32 size;
+	__u32 id;
+};
+#define PASID_SHIM_DESTROY _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_DESTROY)
+
+#endif /* _UAPI_LINUX_PASID_SHIM_H */

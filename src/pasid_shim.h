@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pasid-shim internal objects.
+ *
+ * An open file is a struct pshim_ctx; the devices it binds and the
+ * domains it allocates are objects in its xarray, named to userspace by
+ * ID. Lock order: ctx->lock, then pshim_devices_lock, then dev->lock,
+ * then the IOMMU core's own locks. The bus notifier enters at
+ * pshim_devices_lock. A domain is freed only when no PASID holds it
+ * (dom->users), a device object only by its file.
+ */
+#ifndef PASID_SHIM_H
+#define PASID_SHIM_H
+
+#include <linux/iommu.h>
+#include <linux/maple_tree.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/xarray.h>
+#include <uapi/linux/pasid_shim.h>
+
+struct dentry;
+struct user_struct;
+
+enum pshim_obj_type {
+	PSHIM_OBJ_DEVICE = 1,
+	PSHIM_OBJ_DOMAIN,
+};
+
+struct pshim_obj {
+	enum pshim_obj_type type;
+	u32 id;
+};
+
+struct pshim_ctx {
+	struct mutex lock;		/* serialises this file's ioctls */
+	struct xarray objects;		/* id -> struct pshim_obj */
+	u32 next_id;
+	struct user_struct *user;	/* charged for pinned pages */
+	struct mm_struct *mm;		/* pinned_vm of the opener */
+};
+
+struct pshim_device {
+	struct pshim_obj obj;
+	struct pci_dev *pdev;
+	struct list_head node;		/* on pshim_devices */
+	struct mutex lock;		/* pasids, dead */
+	struct xarray pasids;		/* pasid -> struct pshim_domain */
+	u32 max_pasids;
+	bool dead;			/* driver unbound or device removed */
+	struct dentry *debugfs;
+};
+
+struct pshim_domain {
+	struct pshim_obj obj;
+	struct iommu_domain *domain;
+	struct iommu_device *iommu;	/* whose page tables these are */
+	atomic_t users;			/* PASIDs attached */
+	struct maple_tree mappings;	/* iova range -> struct pshim_mapping */
+};
+
+struct pshim_mapping {
+	unsigned long iova;
+	size_t length;
+	unsigned long npages;
+	int prot;			/* IOMMU_READ | IOMMU_WRITE */
+	struct page **pages;
+	struct user_struct *user;	/* charged RLIMIT_MEMLOCK */
+	struct mm_struct *mm;		/* charged pinned_vm */
+};
+
+struct pshim_stats {
+	atomic_t devices;
+	atomic_t domains;
+	atomic_t attachments;
+	atomic_long_t pinned_pages;
+};
+extern struct pshim_stats pshim_stats;
+
+/* object IDs */
+int pshim_obj_add(struct pshim_ctx *ctx, struct pshim_obj *obj,
+		  enum pshim_obj_type type);
+void *pshim_obj_find(struct pshim_ctx *ctx, u32 id, enum pshim_obj_type type);
+void pshim_obj_remove(struct pshim_ctx *ctx, struct pshim_obj *obj);
+
+/* device.c */
+int pshim_device_bind(struct pshim_ctx *ctx, const char *name,
+		      struct pshim_device **out);
+void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *dev);
+int pshim_device_notifier_init(void);
+void pshim_device_notifier_exit(void);
+
+/* domain.c */
+struct pshim_domain *pshim_domain_alloc(struct pshim_ctx *ctx,
+					struct pshim_device *dev);
+int pshim_domain_destroy(struct pshim_ctx *ctx, struct pshim_domain *dom);
+int pshim_domain_map(struct pshim_ctx *ctx, struct pshim_domain *dom,
+		     unsigned long uva, unsigned long iova, size_t length,
+		     int prot);
+int pshim_domain_unmap(struct pshim_ctx *ctx, struct pshim_domain *dom,
+		       unsigned long iova, size_t length, u64 *unmapped);
+
+/* pasid.c */
+int pshim_pasid_attach(struct pshim_device *dev, u32 pasid,
+		       struct pshim_domain *dom);
+int pshim_pasid_replace(struct pshim_device *dev, u32 pasid,
+			struct pshim_domain *dom, struct pshim_domain **old);
+int pshim_pasid_detach(struct pshim_device *dev, u32 pasid);
+void pshim_pasid_detach_all(struct pshim_device *dev, bool mark_dead);
+int pshim_pasid_list(struct pshim_device *dev, struct pasid_shim_entry *out,
+		     u32 capacity, u32 *count);
+
+/* ioctl.c */
+long pshim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+
+/* main.c */
+u32 pshim_features(void);
+struct dentry *pshim_debugfs_dir(void);
+
+#endif /* PASID_SHIM_H */

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest-side test helpers: TAP output, the pasid_shim ioctls, and
+ * hardware checks. A hardware check prints '@@PSHIM CHECK {json}' and
+ * waits for the host, which reads the emulated VT-d over QMP, decides,
+ * and counts the result itself; the guest only waits so that nothing
+ * changes while the host looks.
+ */
+#ifndef PSHIM_TEST_H
+#define PSHIM_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/pasid_shim.h>
+
+static int t_failed;
+static const char *t_dev;	/* PCI name of the PASID-capable endpoint */
+
+static void t_result(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", ok ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!ok)
+		t_failed = 1;
+}
+
+/* An ioctl's return: 0 or -errno. */
+static int t_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static void t_expect(int got, int want, const char *what)
+{
+	if (got == want)
+		t_result(1, "%s: %s", what, want ? strerror(-want) : "success");
+	else
+		t_result(0, "%s: got %d (%s), expected %d (%s)", what, got,
+			 got ? strerror(-got) : "success", want,
+			 want ? strerror(-want) : "success");
+}
+
+/* Ask the host to check the hardware; returns 1 if it said ok. */
+static int t_hw(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	printf("@@PSHIM CHECK {");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("}\n");
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin)) {
+		printf("# no answer from the host to a hardware check\n");
+		exit(2);
+	}
+	return strncmp(line, "@@PSHIM-RES ok", 14) == 0;
+}
+
+static int t_hw_pasid(unsigned int pasid, int present, const char *table)
+{
+	if (!present)
+		return t_hw("\"check\":\"pasid\",\"dev\":\"%s\",\"pasid\":%u,\"present\":false",
+			    t_dev, pasid);
+	return t_hw("\"check\":\"pasid\",\"dev\":\"%s\",\"pasid\":%u,\"present\":true,\"table\":\"%s\"",
+		    t_dev, pasid, table);
+}
+
+static int t_open(void)
+{
+	int fd = open("/dev/pasid-shim", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		printf("Bail out! open /dev/pasid-shim: %s\n", strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static int t_bind(int fd, const char *name, uint32_t *dev_id, uint32_t *max)
+{
+	struct pasid_shim_bind b = {
+		.size = sizeof(b), .name_uptr = (uintptr_t)name,
+	};
+	int ret = t_ioctl(fd, PASID_SHIM_BIND, &b);
+
+	if (!ret) {
+		*dev_id = b.out_dev_id;
+		if (max)
+			*max = b.out_max_pasid;
+	}
+	return ret;
+}
+
+static int t_domain_alloc(int fd, uint32_t dev_id, uint32_t *dom)
+{
+	struct pasid_shim_domain_alloc a = { .size = sizeof(a), .dev_id = dev_id };
+	int ret = t_ioctl(fd, PASID_SHIM_DOMAIN_ALLOC, &a);
+
+	if (!ret)
+		*dom = a.out_domain_id;
+	return ret;
+}
+
+static int t_attach_cmd(int fd, unsigned long cmd, uint32_t dev_id,
+			uint32_t pasid, uint32_t dom, uint32_t *old)
+{
+	struct pasid_shim_attach a = {
+		.size = sizeof(a), .dev_id = dev_id, .pasid = pasid,
+		.domain_id = dom,
+	};
+	int ret = t_ioctl(fd, cmd, &a);
+
+	if (!ret && old)
+		*old = a.out_old_domain_id;
+	return ret;
+}
+
+static int t_attach(int fd, uint32_t dev_id, uint32_t pasid, uint32_t dom)
+{
+	return t_attach_cmd(fd, PASID_SHIM_ATTACH, dev_id, pasid, dom, NULL);
+}
+
+static int t_detach(int fd, uint32_t dev_id, uint32_t pasid)
+{
+	struct pasid_shim_detach d = {
+		.size = sizeof(d), .dev_id = dev_id, .pasid = pasid,
+	};
+
+	return t_ioctl(fd, PASID_SHIM_DETACH, &d);
+}
+
+static int t_destroy(int fd, uint32_t id)
+{
+	struct pasid_shim_destroy d = { .size = sizeof(d), .id = id };
+
+	return t_ioctl(fd, PASID_SHIM_DESTROY, &d);
+}
+
+static void t_init(void)
+{
+	t_dev = getenv("PSHIM_DEV");
+	if (!t_dev) {
+		printf("Bail out! PSHIM_DEV not set (run under scripts/vm-run)\n");
+		exit(1);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+static int t_done(void)
+{
+	return t_failed ? 1 : 0;
+}
+
+#endif /* PSHIM_TEST_H */

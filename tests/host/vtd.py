@@ -1,0 +1,137 @@
+"""Read the emulated Intel VT-d's translation structures from the host.
+
+Nothing here trusts the guest: every value comes from QEMU over QMP,
+the DMAR registers and guest-physical memory read with the monitor's
+`xp` command. The walk follows the VT-d spec for scalable mode:
+RTADDR -> root entry (bus) -> scalable-mode context entry (devfn) ->
+PASID directory entry (pasid >> 6) -> PASID table entry (pasid & 63)
+-> first- or second-stage page table.
+"""
+
+import re
+
+DMAR_BASE = 0xFED90000
+RTADDR_REG = 0x20
+PAGE_MASK = ~0xFFF & ((1 << 52) - 1)
+
+PGTT_NAMES = {1: "first-stage", 2: "second-stage", 3: "nested", 4: "pass-through"}
+
+
+class VTdError(Exception):
+    pass
+
+
+def parse_bdf(name):
+    """'0000:01:00.0' -> (bus, devfn)."""
+    m = re.fullmatch(r"(?:[0-9a-fA-F]{4}:)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])", name)
+    if not m:
+        raise VTdError("bad PCI name %r" % name)
+    bus, slot, fn = (int(g, 16) for g in m.groups())
+    return bus, (slot << 3) | fn
+
+
+class VTd:
+    def __init__(self, qmp):
+        self.qmp = qmp
+
+    def read_qwords(self, gpa, count):
+        """count little-endian u64s of guest-physical memory at gpa."""
+        out = self.qmp.cmd("human-monitor-command",
+                           **{"command-line": "xp /%dgx 0x%x" % (count, gpa)})
+        vals = []
+        for line in out.splitlines():
+            if ":" not in line:
+                continue
+            vals += [int(v, 16) for v in line.split(":", 1)[1].split()]
+        if len(vals) != count:
+            raise VTdError("xp at 0x%x returned %r" % (gpa, out))
+        return vals
+
+    def read_bytes(self, gpa, length):
+        out = self.qmp.cmd("human-monitor-command",
+                           **{"command-line": "xp /%dbx 0x%x" % (length, gpa)})
+        vals = []
+        for line in out.splitlines():
+            if ":" in line:
+                vals += [int(v, 16) for v in line.split(":", 1)[1].split()]
+        if len(vals) != length:
+            raise VTdError("xp bytes at 0x%x returned %r" % (gpa, out))
+        return bytes(vals)
+
+    def rtaddr(self):
+        (val,) = self.read_qwords(DMAR_BASE + RTADDR_REG, 1)
+        return val
+
+    def context_entry(self, bus, devfn):
+        rta = self.rtaddr()
+        if (rta >> 10) & 3 != 1:
+            raise VTdError("root table not in scalable mode (RTADDR=0x%x)" % rta)
+        lo, hi = self.read_qwords((rta & PAGE_MASK) + bus * 16, 2)
+        # Scalable mode: lower half of the root entry covers devfn 0-127,
+        # upper half 128-255; 32-byte context entries.
+        root = lo if devfn < 128 else hi
+        if not root & 1:
+            return None
+        ctx = (root & PAGE_MASK) + (devfn & 0x7F) * 32
+        return self.read_qwords(ctx, 4)
+
+    def pasid_entry(self, name, pasid):
+        """Decoded PASID table entry, or a dict with present False."""
+        bus, devfn = parse_bdf(name)
+        ctx = self.context_entry(bus, devfn)
+        res = {"pasid": pasid, "present": False}
+        if ctx is None or not ctx[0] & 1:
+            res["why"] = "no context entry"
+            return res
+        pdts = (ctx[0] >> 9) & 7
+        if pasid >> 6 >= 1 << (pdts + 7):
+            res["why"] = "pasid beyond PASID directory size"
+            return res
+        (pde,) = self.read_qwords((ctx[0] & PAGE_MASK) + (pasid >> 6) * 8, 1)
+        if not pde & 1:
+            res["why"] = "PASID directory entry not present"
+            return res
+        pe = self.read_qwords((pde & PAGE_MASK) + (pasid & 63) * 64, 8)
+        res.update({
+            "present": bool(pe[0] & 1),
+            "pgtt": (pe[0] >> 6) & 7,
+            "aw": (pe[0] >> 2) & 7,
+            "slptr": pe[0] & PAGE_MASK,
+            "did": pe[1] & 0xFFFF,
+            "flptr": pe[2] & PAGE_MASK,
+            "flpm": (pe[2] >> 2) & 3,
+            "raw": pe,
+        })
+        if not res["present"]:
+            res["why"] = "PASID entry not present"
+        return res
+
+    def translate(self, name, pasid, iova):
+        """(gpa, writable) that (pasid, iova) translates to, or None."""
+        pe = self.pasid_entry(name, pasid)
+        if not pe["present"]:
+            return None
+        if pe["pgtt"] == 2:
+            levels = pe["aw"] + 2      # AW 1: 3-level, 2: 4-level, 3: 5-level
+            table = pe["slptr"]
+        elif pe["pgtt"] == 1:
+            levels = 5 if pe["flpm"] == 1 else 4
+            table = pe["flptr"]
+        else:
+            raise VTdError("cannot walk PGTT %d" % pe["pgtt"])
+        writable = True
+        for level in range(levels, 0, -1):
+            shift = 12 + 9 * (level - 1)
+            (ent,) = self.read_qwords(table + ((iova >> shift) & 0x1FF) * 8, 1)
+            if pe["pgtt"] == 2:
+                present, writable = ent & 3, writable and bool(ent & 2)
+            else:
+                present, writable = ent & 1, writable and bool(ent & 2)
+            if not present:
+                return None
+            if level == 1 or (level <= 3 and ent & (1 << 7)):
+                size = 1 << shift
+                return ((ent & PAGE_MASK & ~(size - 1)) | (iova & (size - 1)),
+                        writable)
+            table = ent & PAGE_MASK
+        return None
