@@ -23,7 +23,7 @@
 static int t_failed;
 static const char *t_dev;	/* PCI name of the PASID-capable endpoint */
 
-static void t_result(int ok, const char *fmt, ...)
+static inline void t_result(int ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -38,12 +38,12 @@ static void t_result(int ok, const char *fmt, ...)
 }
 
 /* An ioctl's return: 0 or -errno. */
-static int t_ioctl(int fd, unsigned long cmd, void *arg)
+static inline int t_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
-static void t_expect(int got, int want, const char *what)
+static inline void t_expect(int got, int want, const char *what)
 {
 	if (got == want)
 		t_result(1, "%s: %s", what, want ? strerror(-want) : "success");
@@ -54,7 +54,7 @@ static void t_expect(int got, int want, const char *what)
 }
 
 /* Ask the host to check the hardware; returns 1 if it said ok. */
-static int t_hw(const char *fmt, ...)
+static inline int t_hw(const char *fmt, ...)
 {
 	char line[256];
 	va_list ap;
@@ -72,7 +72,7 @@ static int t_hw(const char *fmt, ...)
 	return strncmp(line, "@@PSHIM-RES ok", 14) == 0;
 }
 
-static int t_hw_pasid(unsigned int pasid, int present, const char *table)
+static inline int t_hw_pasid(unsigned int pasid, int present, const char *table)
 {
 	if (!present)
 		return t_hw("\"check\":\"pasid\",\"dev\":\"%s\",\"pasid\":%u,\"present\":false",
@@ -81,7 +81,68 @@ static int t_hw_pasid(unsigned int pasid, int present, const char *table)
 		    t_dev, pasid, table);
 }
 
-static int t_open(void)
+/*
+ * (pasid, iova) must translate to memory holding want[0..len), or, with
+ * want NULL, not translate at all.
+ */
+static inline int t_hw_translate(unsigned int pasid, uint64_t iova,
+			  const unsigned char *want, size_t len)
+{
+	char hex[2 * 64 + 1];
+	size_t i;
+
+	if (!want)
+		return t_hw("\"check\":\"translate\",\"dev\":\"%s\",\"pasid\":%u,\"iova\":%llu",
+			    t_dev, pasid, (unsigned long long)iova);
+	if (len > 64)
+		len = 64;
+	for (i = 0; i < len; i++)
+		sprintf(hex + 2 * i, "%02x", want[i]);
+	hex[2 * len] = 0;
+	return t_hw("\"check\":\"translate\",\"dev\":\"%s\",\"pasid\":%u,\"iova\":%llu,\"pattern\":\"%s\"",
+		    t_dev, pasid, (unsigned long long)iova, hex);
+}
+
+static inline int t_map(int fd, uint32_t dom, void *va, uint64_t len, uint64_t iova,
+		 uint32_t flags)
+{
+	struct pasid_shim_map m = {
+		.size = sizeof(m), .flags = flags, .domain_id = dom,
+		.user_va = (uintptr_t)va, .length = len, .iova = iova,
+	};
+
+	return t_ioctl(fd, PASID_SHIM_MAP, &m);
+}
+
+static inline int t_unmap(int fd, uint32_t dom, uint64_t iova, uint64_t len,
+		   uint64_t *unmapped)
+{
+	struct pasid_shim_unmap u = {
+		.size = sizeof(u), .domain_id = dom, .iova = iova, .length = len,
+	};
+	int ret = t_ioctl(fd, PASID_SHIM_UNMAP, &u);
+
+	if (!ret && unmapped)
+		*unmapped = u.out_unmapped;
+	return ret;
+}
+
+/* A page-aligned buffer filled with a recognisable pattern. */
+static inline void *t_pattern_buf(size_t len, unsigned char seed)
+{
+	unsigned char *p = aligned_alloc(4096, len);
+	size_t i;
+
+	if (!p) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)(seed * 31 + i * 7 + (i >> 12));
+	return p;
+}
+
+static inline int t_open(void)
 {
 	int fd = open("/dev/pasid-shim", O_RDWR | O_CLOEXEC);
 
@@ -92,7 +153,7 @@ static int t_open(void)
 	return fd;
 }
 
-static int t_bind(int fd, const char *name, uint32_t *dev_id, uint32_t *max)
+static inline int t_bind(int fd, const char *name, uint32_t *dev_id, uint32_t *max)
 {
 	struct pasid_shim_bind b = {
 		.size = sizeof(b), .name_uptr = (uintptr_t)name,
@@ -107,7 +168,7 @@ static int t_bind(int fd, const char *name, uint32_t *dev_id, uint32_t *max)
 	return ret;
 }
 
-static int t_domain_alloc(int fd, uint32_t dev_id, uint32_t *dom)
+static inline int t_domain_alloc(int fd, uint32_t dev_id, uint32_t *dom)
 {
 	struct pasid_shim_domain_alloc a = { .size = sizeof(a), .dev_id = dev_id };
 	int ret = t_ioctl(fd, PASID_SHIM_DOMAIN_ALLOC, &a);
@@ -117,7 +178,7 @@ static int t_domain_alloc(int fd, uint32_t dev_id, uint32_t *dom)
 	return ret;
 }
 
-static int t_attach_cmd(int fd, unsigned long cmd, uint32_t dev_id,
+static inline int t_attach_cmd(int fd, unsigned long cmd, uint32_t dev_id,
 			uint32_t pasid, uint32_t dom, uint32_t *old)
 {
 	struct pasid_shim_attach a = {
@@ -131,12 +192,12 @@ static int t_attach_cmd(int fd, unsigned long cmd, uint32_t dev_id,
 	return ret;
 }
 
-static int t_attach(int fd, uint32_t dev_id, uint32_t pasid, uint32_t dom)
+static inline int t_attach(int fd, uint32_t dev_id, uint32_t pasid, uint32_t dom)
 {
 	return t_attach_cmd(fd, PASID_SHIM_ATTACH, dev_id, pasid, dom, NULL);
 }
 
-static int t_detach(int fd, uint32_t dev_id, uint32_t pasid)
+static inline int t_detach(int fd, uint32_t dev_id, uint32_t pasid)
 {
 	struct pasid_shim_detach d = {
 		.size = sizeof(d), .dev_id = dev_id, .pasid = pasid,
@@ -145,14 +206,14 @@ static int t_detach(int fd, uint32_t dev_id, uint32_t pasid)
 	return t_ioctl(fd, PASID_SHIM_DETACH, &d);
 }
 
-static int t_destroy(int fd, uint32_t id)
+static inline int t_destroy(int fd, uint32_t id)
 {
 	struct pasid_shim_destroy d = { .size = sizeof(d), .id = id };
 
 	return t_ioctl(fd, PASID_SHIM_DESTROY, &d);
 }
 
-static void t_init(void)
+static inline void t_init(void)
 {
 	t_dev = getenv("PSHIM_DEV");
 	if (!t_dev) {
@@ -162,7 +223,7 @@ static void t_init(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
-static int t_done(void)
+static inline int t_done(void)
 {
 	return t_failed ? 1 : 0;
 }

@@ -33,7 +33,7 @@ class Runner:
         self.tap = args.tap
         self.passed = 0
         self.failed = 0
-        self.n = 0
+        self.n = args.tap_start
         self.exit_status = None
         self.tables = {}       # table key -> page table pointer
         self.out = sys.stdout
@@ -254,6 +254,7 @@ def main():
     p.add_argument("--timeout", type=int, default=300)
     p.add_argument("--append", default="")
     p.add_argument("--tap", action="store_true")
+    p.add_argument("--tap-start", type=int, default=int(os.environ.get("PSHIM_TAP_START", "0")))
     sys.exit(Runner(p.parse_args()).run())
 
 
