@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -140,6 +141,33 @@ static inline void *t_pattern_buf(size_t len, unsigned char seed)
 	for (i = 0; i < len; i++)
 		p[i] = (unsigned char)(seed * 31 + i * 7 + (i >> 12));
 	return p;
+}
+
+/* One figure of /sys/kernel/debug/pasid_shim/stats, -1 if missing. */
+static inline long t_stat(const char *name)
+{
+	FILE *f = fopen("/sys/kernel/debug/pasid_shim/stats", "r");
+	char key[64];
+	long val, ret = -1;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &val) == 2)
+		if (!strcmp(key, name))
+			ret = val;
+	fclose(f);
+	return ret;
+}
+
+/* Every live object of the shim is gone. */
+static inline void t_expect_no_leak(const char *after)
+{
+	long d = t_stat("devices"), m = t_stat("domains");
+	long a = t_stat("attachments"), p = t_stat("pinned_pages");
+
+	t_result(!d && !m && !a && !p,
+		 "after %s: stats devices %ld domains %ld attachments %ld pinned_pages %ld",
+		 after, d, m, a, p);
 }
 
 static inline int t_open(void)
