@@ -74,11 +74,10 @@ int pshim_device_bind(struct pshim_ctx *ctx, const char *name,
 	if (ret)
 		goto err_unlock;
 	list_add(&sdev->node, &pshim_devices);
-	mutex_unlock(&pshim_devices_lock);
-
 	sdev->debugfs = debugfs_create_file(pci_name(sdev->pdev), 0400,
 					    pshim_debugfs_dir(), sdev,
 					    &pshim_device_fops);
+	mutex_unlock(&pshim_devices_lock);
 	atomic_inc(&pshim_stats.devices);
 	*out = sdev;
 	return 0;
@@ -92,12 +91,25 @@ err_put:
 	return ret;
 }
 
+/* Off the global list and out of debugfs; pshim_devices_lock held. */
+static struct dentry *pshim_device_unlist(struct pshim_device *sdev)
+{
+	struct dentry *dentry = sdev->debugfs;
+
+	lockdep_assert_held(&pshim_devices_lock);
+	list_del_init(&sdev->node);
+	sdev->debugfs = NULL;
+	return dentry;
+}
+
 void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *sdev)
 {
-	debugfs_remove(sdev->debugfs);
+	struct dentry *dentry;
+
 	mutex_lock(&pshim_devices_lock);
-	list_del(&sdev->node);
+	dentry = pshim_device_unlist(sdev);
 	mutex_unlock(&pshim_devices_lock);
+	debugfs_remove(dentry);
 	pshim_pasid_detach_all(sdev, false);
 	pshim_obj_remove(ctx, &sdev->obj);
 	xa_destroy(&sdev->pasids);
@@ -109,20 +121,26 @@ void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *sdev)
 
 /*
  * Runs before the driver's remove() and before the device leaves the
- * IOMMU core, so every PASID is detached while that is still legal.
+ * IOMMU core, so every PASID is detached while that is still legal. The
+ * object stays in its file, dead (ENODEV), until destroyed; the device
+ * itself is free to be bound again once its driver or it comes back.
  */
 static int pshim_bus_notify(struct notifier_block *nb, unsigned long action,
 			    void *data)
 {
+	struct dentry *dentry = NULL;
 	struct pshim_device *sdev;
 
 	if (action != BUS_NOTIFY_UNBIND_DRIVER && action != BUS_NOTIFY_DEL_DEVICE)
 		return NOTIFY_DONE;
 	mutex_lock(&pshim_devices_lock);
 	sdev = pshim_device_lookup(data);
-	if (sdev)
+	if (sdev) {
 		pshim_pasid_detach_all(sdev, true);
+		dentry = pshim_device_unlist(sdev);
+	}
 	mutex_unlock(&pshim_devices_lock);
+	debugfs_remove(dentry);
 	return NOTIFY_OK;
 }
 

@@ -73,13 +73,27 @@ static inline int t_hw(const char *fmt, ...)
 	return strncmp(line, "@@PSHIM-RES ok", 14) == 0;
 }
 
+/*
+ * The PASID must have an entry pointing at the page table of the domain
+ * called table (or none, with present 0). The host checks that one name
+ * always means one table and that two names of one scope never share a
+ * table. Scopes are per process by default; t_hw_scope() starts a new one
+ * when the earlier domains are gone and their tables may be reused.
+ */
+static int t_scope;
+
+static inline void t_hw_scope(void)
+{
+	t_scope++;
+}
+
 static inline int t_hw_pasid(unsigned int pasid, int present, const char *table)
 {
 	if (!present)
 		return t_hw("\"check\":\"pasid\",\"dev\":\"%s\",\"pasid\":%u,\"present\":false",
 			    t_dev, pasid);
-	return t_hw("\"check\":\"pasid\",\"dev\":\"%s\",\"pasid\":%u,\"present\":true,\"table\":\"%s\"",
-		    t_dev, pasid, table);
+	return t_hw("\"check\":\"pasid\",\"dev\":\"%s\",\"pasid\":%u,\"present\":true,\"table\":\"%s\",\"scope\":\"%d.%d\"",
+		    t_dev, pasid, table, (int)getpid(), t_scope);
 }
 
 /*

@@ -35,7 +35,7 @@ class Runner:
         self.failed = 0
         self.n = args.tap_start
         self.exit_status = None
-        self.tables = {}       # table key -> page table pointer
+        self.tables = {}       # scope -> {domain name -> page table}
         self.out = sys.stdout
 
     # --- TAP -------------------------------------------------------------
@@ -65,7 +65,24 @@ class Runner:
             return self.check_pasid(req)
         if kind == "translate":
             return self.check_translate(req)
+        if kind == "device_del":
+            self.qmp.cmd("device_del", id=req["id"])
+            return True, "QMP device_del %s accepted" % req["id"]
+        if kind == "device_deleted":
+            return self.wait_deleted(req["id"])
+        if kind == "device_add":
+            self.qmp.cmd("device_add", driver="nvme", bus="rp0", serial="pshim0", id=req["id"])
+            return True, "QMP device_add nvme %s accepted" % req["id"]
         return False, "unknown check %r" % kind
+
+    def wait_deleted(self, dev_id):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            ev = self.qmp.pull_event(wait=max(0.1, deadline - time.time()))
+            if ev and ev.get("event") == "DEVICE_DELETED" and \
+                    ev.get("data", {}).get("device") == dev_id:
+                return True, "QEMU reports DEVICE_DELETED for %s" % dev_id
+        return False, "no DEVICE_DELETED event for %s in 30 s" % dev_id
 
     def expected_pgtt(self):
         return 1 if self.args.fsts == "on" else 2
@@ -84,16 +101,17 @@ class Runner:
             return False, desc + ": PGTT %d, expected %d" % (pgtt, self.expected_pgtt())
         ptr = pe["flptr"] if pgtt == 1 else pe["slptr"]
         desc += ": present, %s, table 0x%x, DID %d" % (vtd.PGTT_NAMES[pgtt], ptr, pe["did"])
-        key = req.get("table")
-        if key is not None:
-            # Same key, same page table; different keys, different tables.
-            if key in self.tables and self.tables[key] != ptr:
-                return False, desc + ": domain %s was at 0x%x" % (key, self.tables[key])
-            for other, optr in self.tables.items():
-                if other != key and optr == ptr:
+        name = req.get("table")
+        if name is not None:
+            # One name, one page table; two names of a scope, two tables.
+            scope = self.tables.setdefault(req.get("scope", ""), {})
+            if name in scope and scope[name] != ptr:
+                return False, desc + ": domain %s was at 0x%x" % (name, scope[name])
+            for other, optr in scope.items():
+                if other != name and optr == ptr:
                     return False, desc + ": same table as domain %s" % other
-            self.tables[key] = ptr
-            desc += " (domain %s)" % key
+            scope[name] = ptr
+            desc += " (domain %s)" % name
         return True, desc
 
     def check_translate(self, req):
@@ -136,7 +154,7 @@ class Runner:
                "-serial", "chardev:io",
                "-device", iommu,
                "-device", "pcie-root-port,id=rp0,chassis=1,bus=pcie.0",
-               "-device", "nvme,bus=rp0,serial=pshim0"]
+               "-device", "nvme,bus=rp0,serial=pshim0,id=nvme0"]
         return cmd
 
     def connect(self, path, deadline):
