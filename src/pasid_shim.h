@@ -75,6 +75,7 @@ struct pshim_stats {
 	atomic_t attachments;
 	atomic_long_t pinned_pages;
 };
+
 extern struct pshim_stats pshim_stats;
 
 /* object IDs */

@@ -55,6 +55,7 @@ struct pasid_shim_info {
 	__u32 out_abi_version;
 	__u32 out_features;
 };
+
 #define PASID_SHIM_GET_INFO _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_GET_INFO)
 
 /**
@@ -75,6 +76,7 @@ struct pasid_shim_bind {
 	__u32 out_dev_id;
 	__u32 out_max_pasid;
 };
+
 #define PASID_SHIM_BIND _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_BIND)
 
 /**
@@ -90,6 +92,7 @@ struct pasid_shim_domain_alloc {
 	__u32 dev_id;
 	__u32 out_domain_id;
 };
+
 #define PASID_SHIM_DOMAIN_ALLOC _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_DOMAIN_ALLOC)
 
 #define PASID_SHIM_MAP_READ	(1 << 0)
@@ -117,6 +120,7 @@ struct pasid_shim_map {
 	__aligned_u64 length;
 	__aligned_u64 iova;
 };
+
 #define PASID_SHIM_MAP _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_MAP)
 
 /**
@@ -138,6 +142,7 @@ struct pasid_shim_unmap {
 	__aligned_u64 length;
 	__aligned_u64 out_unmapped;
 };
+
 #define PASID_SHIM_UNMAP _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_UNMAP)
 
 /**
@@ -160,6 +165,7 @@ struct pasid_shim_attach {
 	__u32 domain_id;
 	__u32 out_old_domain_id;
 };
+
 #define PASID_SHIM_ATTACH _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_ATTACH)
 #define PASID_SHIM_REPLACE _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_REPLACE)
 
@@ -176,6 +182,7 @@ struct pasid_shim_detach {
 	__u32 dev_id;
 	__u32 pasid;
 };
+
 #define PASID_SHIM_DETACH _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_DETACH)
 
 /**
@@ -204,6 +211,7 @@ struct pasid_shim_list {
 	__u32 num_entries;
 	__aligned_u64 entries_uptr;
 };
+
 #define PASID_SHIM_LIST _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_LIST)
 
 /**
@@ -216,6 +224,7 @@ struct pasid_shim_destroy {
 	__u32 size;
 	__u32 id;
 };
+
 #define PASID_SHIM_DESTROY _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_DESTROY)
 
 #endif /* _UAPI_LINUX_PASID_SHIM_H */
