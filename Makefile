@@ -16,10 +16,14 @@ GUEST_PROGS := $(patsubst tests/guest/%.c,$(OUT)/guest/%,$(GUEST_SRCS))
 
 all: modules
 
-modules:
-	@test -n "$(KREL)" || { echo "no kernel build tree at KDIR=$(KDIR)"; exit 1; }
+modules: $(OUT)/compat_probes.h
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper W=1 modules
+
+# What the target kernel offers; rerun when a probe changes.
+$(OUT)/compat_probes.h: $(wildcard scripts/probes/*.c) scripts/probe
+	@test -n "$(KREL)" || { echo "no kernel build tree at KDIR=$(KDIR)"; exit 1; }
+	scripts/probe $(KDIR) $@
 
 # What scripts/vm-run puts into a guest, kept per kernel release.
 guest-artifacts: modules $(GUEST_PROGS)

@@ -1,27 +1,43 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The one place where kernel API differences are handled. Everything
- * else in the module calls these wrappers only.
+ * else in the module calls these wrappers only. The HAVE_* macros come
+ * from compile probes run against the target kernel's headers
+ * (scripts/probe, one file per API in scripts/probes/), never from
+ * version numbers.
  */
 #ifndef PASID_SHIM_COMPAT_H
 #define PASID_SHIM_COMPAT_H
 
 #include <linux/iommu.h>
+#include <linux/pci.h>
+#include "compat_probes.h"
 
 static inline struct iommu_domain *pshim_paging_domain_alloc(struct device *dev)
 {
 	struct iommu_domain *domain;
 
-	domain = iommu_paging_domain_alloc(dev);
+#if defined(HAVE_IOMMU_PAGING_DOMAIN_ALLOC)
+	domain = iommu_paging_domain_alloc(dev);	/* ERR_PTR on failure */
+	if (IS_ERR(domain))
+		return domain;
+#else
+	domain = iommu_domain_alloc(dev->bus);		/* NULL on failure */
+#endif
 	return domain ? domain : ERR_PTR(-ENOMEM);
 }
 
 static inline int pshim_attach_pasid(struct iommu_domain *domain,
 				     struct device *dev, ioasid_t pasid)
 {
+#if defined(HAVE_IOMMU_ATTACH_DEVICE_PASID_HANDLE)
 	return iommu_attach_device_pasid(domain, dev, pasid, NULL);
+#else
+	return iommu_attach_device_pasid(domain, dev, pasid);
+#endif
 }
 
+/* Must name the domain attached now: the driver looks it up by it. */
 static inline void pshim_detach_pasid(struct iommu_domain *domain,
 				      struct device *dev, ioasid_t pasid)
 {
@@ -32,9 +48,14 @@ static inline int pshim_iommu_map(struct iommu_domain *domain,
 				  unsigned long iova, phys_addr_t paddr,
 				  size_t size, int prot)
 {
+#if defined(HAVE_IOMMU_MAP_GFP)
 	return iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL_ACCOUNT);
+#else
+	return iommu_map(domain, iova, paddr, size, prot);
+#endif
 }
 
+/* The kernel's atomic replace is not used yet: REPLACE is emulated. */
 static inline bool pshim_have_atomic_replace(void)
 {
 	return false;
