@@ -12,7 +12,7 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -Iinclude/uapi -Itests/guest
 GUEST_SRCS := $(wildcard tests/guest/*.c)
 GUEST_PROGS := $(patsubst tests/guest/%.c,$(OUT)/guest/%,$(GUEST_SRCS))
 
-.PHONY: all modules guest-artifacts check demo clean
+.PHONY: all modules guest-artifacts check demo clean distclean
 
 all: modules
 
@@ -25,8 +25,11 @@ $(OUT)/compat_probes.h: $(wildcard scripts/probes/*.c) scripts/probe
 	@test -n "$(KREL)" || { echo "no kernel build tree at KDIR=$(KDIR)"; exit 1; }
 	scripts/probe $(KDIR) $@
 
-# What scripts/vm-run puts into a guest, kept per kernel release.
-guest-artifacts: modules $(GUEST_PROGS)
+# What scripts/vm-run puts into a guest, kept per kernel release. The
+# modules build with the kernel's own gcc (scripts/kmake: on the host,
+# or in a Debian root that has it); the static test programs on the host.
+guest-artifacts: $(GUEST_PROGS)
+	scripts/kmake $(KDIR) modules
 	@mkdir -p $(OUT)
 	cp pasid_shim.ko tests/helper/pasid_cap_helper.ko $(OUT)/
 
@@ -43,7 +46,11 @@ check:
 demo:
 	scripts/demo
 
+# Outputs for one kernel (KDIR); distclean drops every kernel's.
 clean:
-	rm -rf build
+	rm -rf $(OUT)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper clean 2>/dev/null || true
+
+distclean: clean
+	rm -rf build

@@ -74,3 +74,27 @@ qemu_accel() {
 	*) die "PSHIM_ACCEL must be auto, kvm or tcg" ;;
 	esac
 }
+
+# apt-get/apt-cache against one more Debian suite (bookworm-backports,
+# trixie-backports, sid) through a private sources list and private
+# lists under the cache: the host's own apt configuration and package
+# state are never touched. usage: apt_suite SUITE apt-get|apt-cache ARGS
+apt_suite() {
+	local suite=$1 tool=$2 d
+	shift 2
+	d=$PSHIM_CACHE/apt/$suite
+	if [ ! -f "$d/sources.list" ]; then
+		mkdir -p "$d/lists/partial" "$d/archives/partial"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(apt_mirror_uri) $suite main" >"$d/sources.list"
+	fi
+	local opts=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache::Archives=$d/archives"
+		-o "Dir::Cache::pkgcache=$d/pkgcache.bin" -o "Dir::Cache::srcpkgcache=$d/srcpkgcache.bin"
+		-o APT::Sandbox::User=root -o Acquire::Check-Valid-Until=false)
+	if [ ! -f "$d/updated" ] || [ -n "$(find "$d/updated" -mmin +720 2>/dev/null)" ]; then
+		apt-get "${opts[@]}" update -q >/dev/null ||
+			die "apt-get update for $suite failed (network, or the archive's key)"
+		touch "$d/updated"
+	fi
+	"$tool" "${opts[@]}" "$@"
+}

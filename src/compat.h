@@ -27,11 +27,23 @@ static inline struct iommu_domain *pshim_paging_domain_alloc(struct device *dev)
 	return domain ? domain : ERR_PTR(-ENOMEM);
 }
 
+/*
+ * Kernels from 6.11 take a caller-owned attach handle. The core keeps
+ * the pointer while the PASID is attached (until a later replace
+ * succeeds or the PASID is detached), so each attachment owns one.
+ */
+struct pshim_attach_handle {
+#if defined(HAVE_IOMMU_ATTACH_DEVICE_PASID_HANDLE)
+	struct iommu_attach_handle handle;
+#endif
+};
+
 static inline int pshim_attach_pasid(struct iommu_domain *domain,
-				     struct device *dev, ioasid_t pasid)
+				     struct device *dev, ioasid_t pasid,
+				     struct pshim_attach_handle *h)
 {
 #if defined(HAVE_IOMMU_ATTACH_DEVICE_PASID_HANDLE)
-	return iommu_attach_device_pasid(domain, dev, pasid, NULL);
+	return iommu_attach_device_pasid(domain, dev, pasid, &h->handle);
 #else
 	return iommu_attach_device_pasid(domain, dev, pasid);
 #endif
@@ -55,16 +67,45 @@ static inline int pshim_iommu_map(struct iommu_domain *domain,
 #endif
 }
 
-/* The kernel's atomic replace is not used yet: REPLACE is emulated. */
+#if defined(HAVE_IOMMU_REPLACE_DEVICE_PASID)
+/* Exported in IOMMUFD_INTERNAL; the prototype is in iommu-priv.h only. */
+int iommu_replace_device_pasid(struct iommu_domain *domain,
+			       struct device *dev, ioasid_t pasid,
+			       struct iommu_attach_handle *handle);
+
+#if defined(HAVE_MODULE_IMPORT_NS_TOKEN)
+#define PSHIM_IMPORT_NS() MODULE_IMPORT_NS(IOMMUFD_INTERNAL)
+#else
+#define PSHIM_IMPORT_NS() MODULE_IMPORT_NS("IOMMUFD_INTERNAL")
+#endif
+
+static inline bool pshim_have_atomic_replace(void)
+{
+	return true;
+}
+
+/* h must be a fresh handle: passing the installed one WARNs. */
+static inline int pshim_replace_pasid(struct iommu_domain *domain,
+				      struct device *dev, ioasid_t pasid,
+				      struct pshim_attach_handle *h)
+{
+	return iommu_replace_device_pasid(domain, dev, pasid, &h->handle);
+}
+#else
+#define PSHIM_IMPORT_NS()
+
+/* Before 6.15: REPLACE is detach + attach (see pasid.c). */
 static inline bool pshim_have_atomic_replace(void)
 {
 	return false;
 }
 
 static inline int pshim_replace_pasid(struct iommu_domain *domain,
-				      struct device *dev, ioasid_t pasid)
+				      struct device *dev, ioasid_t pasid,
+				      struct pshim_attach_handle *h)
 {
 	return -EOPNOTSUPP;
 }
+#endif
 
 #endif /* PASID_SHIM_COMPAT_H */

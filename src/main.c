@@ -158,3 +158,4 @@ MODULE_LICENSE("GPL");
 MODULE_AUTHOR("pasid-shim developers");
 MODULE_DESCRIPTION("Per-PASID IOMMU domain attach/replace/detach from userspace");
 MODULE_VERSION("0.1.0");
+PSHIM_IMPORT_NS();

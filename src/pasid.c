@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The per-device PASID table: pasid -> domain, kept in step with what
- * the IOMMU core has attached. Every change happens under dev->lock.
+ * The per-device PASID table: pasid -> (domain, attach handle), kept in
+ * step with what the IOMMU core has attached. Every change happens
+ * under dev->lock.
  */
-#include "compat.h"
+#include <linux/slab.h>
+
 #include "pasid_shim.h"
 
-/* Checks shared by attach and replace; dev->lock held. */
+/* Checks shared by attach, replace and detach; dev->lock held. */
 static int pshim_pasid_check(struct pshim_device *dev, u32 pasid,
 			     struct pshim_domain *dom)
 {
@@ -37,51 +39,65 @@ static void pshim_pasid_account(struct pshim_domain *old,
 int pshim_pasid_attach(struct pshim_device *dev, u32 pasid,
 		       struct pshim_domain *dom)
 {
+	struct pshim_pasid *entry;
 	int ret;
+
+	entry = kzalloc(sizeof(*entry), GFP_KERNEL_ACCOUNT);
+	if (!entry)
+		return -ENOMEM;
+	entry->dom = dom;
 
 	mutex_lock(&dev->lock);
 	ret = pshim_pasid_check(dev, pasid, dom);
 	if (ret)
-		goto out_unlock;
+		goto err_unlock;
 	/* EBUSY for any domain already there, the same one included. */
-	ret = xa_insert(&dev->pasids, pasid, dom, GFP_KERNEL_ACCOUNT);
+	ret = xa_insert(&dev->pasids, pasid, entry, GFP_KERNEL_ACCOUNT);
 	if (ret)
-		goto out_unlock;
-	ret = pshim_attach_pasid(dom->domain, &dev->pdev->dev, pasid);
+		goto err_unlock;
+	ret = pshim_attach_pasid(dom->domain, &dev->pdev->dev, pasid,
+				 &entry->handle);
 	if (ret) {
 		xa_erase(&dev->pasids, pasid);
-		goto out_unlock;
+		goto err_unlock;
 	}
 	pshim_pasid_account(NULL, dom);
-out_unlock:
 	mutex_unlock(&dev->lock);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&dev->lock);
+	kfree(entry);
 	return ret;
 }
 
 /*
- * Without the kernel's atomic replace: detach the old domain, attach
- * the new one, and put the old one back if that fails. DMA on the PASID
- * faults in between; PASID_SHIM_GET_INFO tells userspace which it gets.
+ * Put @new in place of @old on the PASID. With the kernel's atomic
+ * replace the old domain stays attached if the new one is refused.
+ * Without it: detach the old domain, attach the new one, and put the
+ * old one back if that fails; DMA on the PASID faults in between, and
+ * PASID_SHIM_GET_INFO tells userspace which of the two it gets.
  */
 static int pshim_pasid_swap(struct pshim_device *dev, u32 pasid,
-			    struct pshim_domain *old, struct pshim_domain *dom)
+			    struct pshim_pasid *old, struct pshim_pasid *new)
 {
 	struct device *d = &dev->pdev->dev;
 	int ret, undo;
 
 	if (pshim_have_atomic_replace())
-		return pshim_replace_pasid(dom->domain, d, pasid);
+		return pshim_replace_pasid(new->dom->domain, d, pasid, &new->handle);
 
-	pshim_detach_pasid(old->domain, d, pasid);
-	ret = pshim_attach_pasid(dom->domain, d, pasid);
+	pshim_detach_pasid(old->dom->domain, d, pasid);
+	ret = pshim_attach_pasid(new->dom->domain, d, pasid, &new->handle);
 	if (!ret)
 		return 0;
-	undo = pshim_attach_pasid(old->domain, d, pasid);
+	undo = pshim_attach_pasid(old->dom->domain, d, pasid, &old->handle);
 	if (undo) {
 		dev_err(d, "pasid-shim: pasid %u lost its domain: replace failed (%d), restore failed (%d)\n",
 			pasid, ret, undo);
 		xa_erase(&dev->pasids, pasid);
-		pshim_pasid_account(old, NULL);
+		pshim_pasid_account(old->dom, NULL);
+		kfree(old);
 	}
 	return ret;
 }
@@ -89,8 +105,14 @@ static int pshim_pasid_swap(struct pshim_device *dev, u32 pasid,
 int pshim_pasid_replace(struct pshim_device *dev, u32 pasid,
 			struct pshim_domain *dom, struct pshim_domain **out_old)
 {
-	struct pshim_domain *old;
+	struct pshim_pasid *old, *new;
 	int ret;
+
+	/* A fresh handle each time: the core may still hold the old one. */
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return -ENOMEM;
+	new->dom = dom;
 
 	mutex_lock(&dev->lock);
 	ret = pshim_pasid_check(dev, pasid, dom);
@@ -101,35 +123,46 @@ int pshim_pasid_replace(struct pshim_device *dev, u32 pasid,
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-	*out_old = old;
-	if (old == dom)
+	*out_old = old->dom;
+	if (old->dom == dom)
 		goto out_unlock;
-	ret = pshim_pasid_swap(dev, pasid, old, dom);
+	ret = pshim_pasid_swap(dev, pasid, old, new);
 	if (ret)
 		goto out_unlock;
-	xa_store(&dev->pasids, pasid, dom, GFP_KERNEL);
-	pshim_pasid_account(old, dom);
+	xa_store(&dev->pasids, pasid, new, GFP_KERNEL);
+	pshim_pasid_account(old->dom, dom);
+	kfree(old);
+	new = NULL;
 out_unlock:
 	mutex_unlock(&dev->lock);
+	kfree(new);
 	return ret;
+}
+
+static void pshim_pasid_remove(struct pshim_device *dev, u32 pasid,
+			       struct pshim_pasid *entry)
+{
+	pshim_detach_pasid(entry->dom->domain, &dev->pdev->dev, pasid);
+	xa_erase(&dev->pasids, pasid);
+	pshim_pasid_account(entry->dom, NULL);
+	kfree(entry);
 }
 
 int pshim_pasid_detach(struct pshim_device *dev, u32 pasid)
 {
-	struct pshim_domain *dom;
+	struct pshim_pasid *entry;
 	int ret;
 
 	mutex_lock(&dev->lock);
 	ret = pshim_pasid_check(dev, pasid, NULL);
 	if (ret)
 		goto out_unlock;
-	dom = xa_erase(&dev->pasids, pasid);
-	if (!dom) {
+	entry = xa_load(&dev->pasids, pasid);
+	if (!entry) {
 		ret = -ENOENT;
 		goto out_unlock;
 	}
-	pshim_detach_pasid(dom->domain, &dev->pdev->dev, pasid);
-	pshim_pasid_account(dom, NULL);
+	pshim_pasid_remove(dev, pasid, entry);
 out_unlock:
 	mutex_unlock(&dev->lock);
 	return ret;
@@ -137,15 +170,12 @@ out_unlock:
 
 void pshim_pasid_detach_all(struct pshim_device *dev, bool mark_dead)
 {
-	struct pshim_domain *dom;
+	struct pshim_pasid *entry;
 	unsigned long pasid;
 
 	mutex_lock(&dev->lock);
-	xa_for_each(&dev->pasids, pasid, dom) {
-		pshim_detach_pasid(dom->domain, &dev->pdev->dev, pasid);
-		xa_erase(&dev->pasids, pasid);
-		pshim_pasid_account(dom, NULL);
-	}
+	xa_for_each(&dev->pasids, pasid, entry)
+		pshim_pasid_remove(dev, pasid, entry);
 	if (mark_dead)
 		dev->dead = true;
 	mutex_unlock(&dev->lock);
@@ -154,7 +184,7 @@ void pshim_pasid_detach_all(struct pshim_device *dev, bool mark_dead)
 int pshim_pasid_list(struct pshim_device *dev, struct pasid_shim_entry *out,
 		     u32 capacity, u32 *count)
 {
-	struct pshim_domain *dom;
+	struct pshim_pasid *entry;
 	unsigned long pasid;
 	u32 n = 0;
 
@@ -163,10 +193,10 @@ int pshim_pasid_list(struct pshim_device *dev, struct pasid_shim_entry *out,
 		mutex_unlock(&dev->lock);
 		return -ENODEV;
 	}
-	xa_for_each(&dev->pasids, pasid, dom) {
+	xa_for_each(&dev->pasids, pasid, entry) {
 		if (n < capacity) {
 			out[n].pasid = pasid;
-			out[n].domain_id = dom->obj.id;
+			out[n].domain_id = entry->dom->obj.id;
 		}
 		n++;
 	}

@@ -19,6 +19,8 @@
 #include <linux/xarray.h>
 #include <uapi/linux/pasid_shim.h>
 
+#include "compat.h"
+
 struct dentry;
 struct user_struct;
 
@@ -45,7 +47,7 @@ struct pshim_device {
 	struct pci_dev *pdev;
 	struct list_head node;		/* on pshim_devices */
 	struct mutex lock;		/* pasids, dead */
-	struct xarray pasids;		/* pasid -> struct pshim_domain */
+	struct xarray pasids;		/* pasid -> struct pshim_pasid */
 	u32 max_pasids;
 	bool dead;			/* driver unbound or device removed */
 	struct dentry *debugfs;
@@ -57,6 +59,12 @@ struct pshim_domain {
 	struct iommu_device *iommu;	/* whose page tables these are */
 	atomic_t users;			/* PASIDs attached */
 	struct maple_tree mappings;	/* iova range -> struct pshim_mapping */
+};
+
+/* One attached PASID: its domain and the handle lent to the core. */
+struct pshim_pasid {
+	struct pshim_attach_handle handle;
+	struct pshim_domain *dom;
 };
 
 struct pshim_mapping {

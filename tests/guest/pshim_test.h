@@ -38,6 +38,13 @@ static inline void t_result(int ok, const char *fmt, ...)
 		t_failed = 1;
 }
 
+/* A row that cannot be exercised here, and why (counted as skipped). */
+static inline void t_skip(const char *why)
+{
+	printf("ok - # SKIP %s\n", why);
+	fflush(stdout);
+}
+
 /* An ioctl's return: 0 or -errno. */
 static inline int t_ioctl(int fd, unsigned long cmd, void *arg)
 {

@@ -7,12 +7,42 @@
  */
 #include "pshim_test.h"
 
+/* Walk the endpoint's extended capabilities for PASID Control bit 0. */
+static int pasid_enabled(void)
+{
+	unsigned char cfg[4096];
+	unsigned int pos = 0x100, ttl = 480;
+	char path[128];
+	int fd, ok = 0;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", t_dev);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || pread(fd, cfg, sizeof(cfg), 0) != sizeof(cfg)) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	close(fd);
+	while (pos >= 0x100 && pos < 4096 - 8 && ttl--) {
+		uint32_t hdr = cfg[pos] | cfg[pos + 1] << 8 | cfg[pos + 2] << 16 |
+			       (uint32_t)cfg[pos + 3] << 24;
+
+		if ((hdr & 0xffff) == 0x1b) {
+			ok = cfg[pos + 6] & 1;
+			break;
+		}
+		pos = hdr >> 20;
+	}
+	return ok;
+}
+
 int main(void)
 {
 	uint32_t dev, max = 0, doms[2], pasids[7];
 	const char *keys[2] = { "A", "B" };
 	struct pasid_shim_info info = { .size = sizeof(info) };
 	unsigned int i, n = 0;
+	const char *expect;
 	int fd;
 
 	t_init();
@@ -20,7 +50,13 @@ int main(void)
 	t_expect(t_ioctl(fd, PASID_SHIM_GET_INFO, &info), 0, "GET_INFO");
 	t_result(info.out_abi_version == PASID_SHIM_ABI_VERSION,
 		 "abi version %u", info.out_abi_version);
+	expect = getenv("PSHIM_EXPECT_ATOMIC_REPLACE");
+	if (expect)
+		t_result(!!(info.out_features & PASID_SHIM_FEAT_ATOMIC_REPLACE) == (*expect == '1'),
+			 "GET_INFO features 0x%x: atomic replace %s, as the probes found",
+			 info.out_features, *expect == '1' ? "on" : "off");
 	t_expect(t_bind(fd, t_dev, &dev, &max), 0, "BIND the endpoint");
+	t_result(pasid_enabled(), "the kernel set PASID Enable in the endpoint's PASID Control");
 	t_result(max == 1u << 20, "max PASID reported %u (expected 2^20)", max);
 	if (max < 2)
 		return 1;

@@ -182,6 +182,15 @@ static void failed_replace_rows(int fd)
 	t_hw_translate(10, 0x300000, pa, 32);
 	t_expect(t_domain_alloc(fd, dev, &domc), 0, "DOMAIN_ALLOC C");
 	ret = t_map(fd, domc, pc, 4096, 1ULL << 56, PASID_SHIM_MAP_READ);
+	if (ret == -ERANGE) {
+		/*
+		 * This kernel sizes a new domain to the device's IOMMU, so
+		 * no domain the IOMMU would refuse can be built from here.
+		 */
+		t_skip("failed REPLACE: new domains already fit the IOMMU (MAP at 2^56 is ERANGE)");
+		t_expect(t_destroy(fd, domc), 0, "DESTROY C");
+		return;
+	}
 	t_expect(ret, 0, "MAP into C at 2^56 (beyond the IOMMU's address width)");
 	t_expect(t_attach_cmd(fd, PASID_SHIM_REPLACE, dev, 10, domc, &old), -EINVAL,
 		 "REPLACE A -> C refused by the IOMMU");

@@ -24,13 +24,23 @@ static int write_file(const char *path, const char *val)
 	return ret;
 }
 
+/*
+ * Present means fully probed: in an IOMMU group and bound to its driver
+ * (the sysfs directory appears before the IOMMU core has seen it).
+ */
 static int dev_present(void)
 {
-	char path[128];
+	char path[160];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", t_dev);
-	return stat(path, &st) == 0;
+	if (stat(path, &st))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", t_dev);
+	if (stat(path, &st))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", t_dev);
+	return stat(path, &st) ? -1 : 1;
 }
 
 static int wait_dev(int present, int seconds)

@@ -33,6 +33,7 @@ class Runner:
         self.tap = args.tap
         self.passed = 0
         self.failed = 0
+        self.skipped = 0
         self.n = args.tap_start
         self.exit_status = None
         self.tables = {}       # scope -> {domain name -> page table}
@@ -50,7 +51,12 @@ class Runner:
 
     def guest_line(self, line):
         m = re.match(r"(not ok|ok)\b(?:\s+\d+)?\s*(?:-\s*)?(.*)", line)
-        if self.tap and m:
+        if self.tap and m and re.search(r"#\s*SKIP\b", m.group(2), re.I):
+            self.n += 1
+            self.skipped += 1
+            self.out.write("ok %d - guest: %s\n" % (self.n, m.group(2).strip()))
+            self.out.flush()
+        elif self.tap and m:
             self.result(m.group(1) == "ok", "guest: " + m.group(2))
         elif self.tap and re.match(r"1\.\.\d+", line):
             pass
@@ -252,7 +258,7 @@ class Runner:
             for t in tail:
                 self.out.write("#   %s\n" % t)
         with open(os.path.join(a.run_dir, "result"), "w") as f:
-            f.write("%d %d\n" % (self.passed, self.failed))
+            f.write("%d %d %d\n" % (self.passed, self.failed, self.skipped))
         if self.tap:
             return 0 if self.failed == 0 else 1
         if splats or self.failed:
