@@ -12,13 +12,41 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -Iinclude/uapi -Itests/guest
 GUEST_SRCS := $(wildcard tests/guest/*.c)
 GUEST_PROGS := $(patsubst tests/guest/%.c,$(OUT)/guest/%,$(GUEST_SRCS))
 
-.PHONY: all modules guest-artifacts check demo clean distclean
+.PHONY: all module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
 
-all: modules
+all: module
 
-modules: $(OUT)/compat_probes.h
+# pasid_shim.ko alone: what DKMS and users build.
+module: $(OUT)/compat_probes.h
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+# ... and the test-only PASID capability helper beside it.
+modules: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper W=1 modules
+
+clean-module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+# Install from this checkout through DKMS, for every installed kernel
+# now and later ones by DKMS's own hooks; dkms-remove undoes it all.
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := /usr/src/pasid-shim-$(DKMS_VERSION)
+
+dkms-install:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)/scripts
+	cp -r Kbuild Makefile dkms.conf src include $(DKMS_SRC)/
+	cp -r scripts/lib.sh scripts/probe scripts/probes $(DKMS_SRC)/scripts/
+	dkms add pasid-shim/$(DKMS_VERSION)
+	@for b in /lib/modules/*/build; do \
+		k=$${b%/build}; k=$${k##*/}; \
+		dkms install pasid-shim/$(DKMS_VERSION) -k $$k; rc=$$?; \
+		[ $$rc -eq 0 ] || [ $$rc -eq 77 ] || exit $$rc; \
+	done
+
+dkms-remove:
+	-dkms remove pasid-shim/$(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 # What the target kernel offers; rerun when a probe changes.
 $(OUT)/compat_probes.h: $(wildcard scripts/probes/*.c) scripts/probe

@@ -54,9 +54,17 @@ need_host_pkgs() {
 		apt-get update -q >/dev/null || die "apt-get update failed; check the network and /etc/apt/sources*"
 		touch "$PSHIM_CACHE/.apt-updated"
 	fi
+	apt_install_new "${missing[@]}"
+}
+
+# apt-get install that adds packages but refuses to upgrade any already
+# installed one (a newer systemd or libc dragged in would change the host).
+apt_install_new() {
+	local up
+	up=$(apt-get -s install --no-install-recommends "$@" 2>&1 | sed -n 's/^Inst \([^ ]*\) \[.*/\1/p')
+	[ -z "$up" ] || die "installing $* would upgrade $(echo $up): refusing; install them by hand if that is wanted"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		--no-upgrade "${missing[@]}" </dev/null >/dev/null ||
-		die "apt-get install ${missing[*]} failed"
+		"$@" </dev/null >/dev/null || die "apt-get install $* failed"
 }
 
 # Pick the KVM accelerator only on real hardware virtualisation; the

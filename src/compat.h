@@ -13,10 +13,20 @@
 #include <linux/pci.h>
 #include "compat_probes.h"
 
+#if defined(HAVE_IOMMU_PAGING_DOMAIN_ALLOC_FLAGS)
+#include <uapi/linux/iommufd.h>
+#endif
+
 static inline struct iommu_domain *pshim_paging_domain_alloc(struct device *dev)
 {
 	struct iommu_domain *domain;
 
+#if defined(HAVE_IOMMU_PAGING_DOMAIN_ALLOC_FLAGS)
+	/* Ask for a domain usable on a PASID; older drivers refuse the flag. */
+	domain = iommu_paging_domain_alloc_flags(dev, IOMMU_HWPT_ALLOC_PASID);
+	if (!IS_ERR(domain))
+		return domain;
+#endif
 #if defined(HAVE_IOMMU_PAGING_DOMAIN_ALLOC)
 	domain = iommu_paging_domain_alloc(dev);	/* ERR_PTR on failure */
 	if (IS_ERR(domain))

@@ -1,0 +1,113 @@
+# shellcheck shell=bash
+# The DKMS round trip on the host, sourced by tests/run-checks (uses its
+# result()). Kernel headers are installed for real through apt, so
+# DKMS's own header_postinst.d hook runs; their linux-image dependency
+# is met by a test-only stand-in package, because a real image drags in
+# initramfs-tools and udev, which would upgrade systemd on the host.
+# Everything installed here is purged at the end.
+
+dkms_stub_image() { # kver -> path of a .deb providing linux-image-kver
+	local kver=$1 ver d
+	ver=$(apt-cache show "linux-headers-$kver" | sed -n 's/^Version: //p' | head -n 1)
+	d=$(mktemp -d)
+	mkdir -p "$d/DEBIAN"
+	cat >"$d/DEBIAN/control" <<CTL
+Package: pasid-shim-test-image-$kver
+Version: $ver
+Architecture: all
+Maintainer: pasid-shim tests <root@localhost>
+Provides: linux-image-$kver (= $ver)
+Description: test stand-in for linux-image-$kver
+ Lets pasid-shim's DKMS check install real kernel headers on a host
+ that must not install a kernel image.
+CTL
+	dpkg-deb -b "$d" "$d.deb" >/dev/null && rm -rf "$d" && echo "$d.deb"
+}
+
+dkms_headers_install() { # kver
+	local stub
+	stub=$(dkms_stub_image "$1") || return 1
+	( apt_install_new "$stub" "linux-headers-$1" ) >/dev/null 2>"$dkms_log.err"
+	local rc=$?
+	rm -f "$stub"
+	return $rc
+}
+
+dkms_purge() { # kver...
+	local k pkgs=()
+	for k in "$@"; do
+		pkgs+=("pasid-shim-test-image-$k" "linux-headers-$k")
+	done
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "${pkgs[@]}" </dev/null >/dev/null 2>&1
+	DEBIAN_FRONTEND=noninteractive apt-get autoremove --purge -y -q </dev/null >/dev/null 2>&1
+}
+
+dkms_ko() { # kver -> installed module file, if any
+	ls /lib/modules/"$1"/updates/dkms/pasid_shim.ko* 2>/dev/null | head -n 1
+}
+
+dkms_check() {
+	local k1 k2 old ko ver signer
+	dkms_log=$(mktemp)
+	( need_host_pkgs dkms ) || { result notok "dkms installed without upgrading the host"; return; }
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$PSHIM_TOP/dkms.conf")
+	k1=$(basename "$("$PSHIM_TOP/scripts/fetch-kernel")")
+	k2=$(apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
+		awk '{ sub("^linux-headers-", "", $1); print $1 }' | sort -V | grep -vx "$k1" | tail -n 1)
+	old=$(apt-cache search --names-only '^linux-headers-6\.1\.0-[0-9]+-amd64$' |
+		awk '{ sub("^linux-headers-", "", $1); print $1 }' | sort -V | tail -n 1)
+	make -s -C "$PSHIM_TOP" dkms-remove >/dev/null 2>&1
+	dkms_purge "$k1" "$k2"
+
+	if dkms_headers_install "$k1"; then
+		result ok "headers of $k1 installed with no upgrade on the host"
+	else
+		result notok "headers of $k1 installed"; sed 's/^/#   /' "$dkms_log.err" | tail -5
+		return
+	fi
+	if make -C "$PSHIM_TOP" dkms-install >"$dkms_log" 2>&1 &&
+		dkms status "pasid-shim/$ver" -k "$k1" | grep -q installed; then
+		result ok "make dkms-install: dkms add, build and install for $k1"
+	else
+		result notok "make dkms-install for $k1"; tail -20 "$dkms_log" | sed 's/^/#   /'
+	fi
+	ko=$(dkms_ko "$k1")
+	result "$([ -n "$ko" ] && echo ok || echo notok)" "module installed in /lib/modules/$k1/updates/dkms (${ko##*/})"
+	if [ -x "/usr/lib/linux-kbuild-${k1%-amd64}/scripts/sign-file" ] ||
+		[ -x "/usr/src/linux-headers-$k1/scripts/sign-file" ]; then
+		signer=$(modinfo -F signer "$ko" 2>/dev/null)
+		result "$([ -n "$signer" ] && echo ok || echo notok)" "DKMS signed it with its MOK key (signer: ${signer:-none})"
+	fi
+
+	# A kernel upgrade: DKMS's own hook builds the module, no command from us.
+	if [ -n "$k2" ] && dkms_headers_install "$k2"; then
+		if dkms status "pasid-shim/$ver" -k "$k2" | grep -q installed && [ -n "$(dkms_ko "$k2")" ]; then
+			result ok "installing the headers of $k2 built and installed the module through DKMS's hook"
+		else
+			result notok "DKMS's hook built the module for $k2"; dkms status | sed 's/^/#   /'
+		fi
+	else
+		result notok "headers of a second 6.12 kernel (${k2:-none}) installed"
+		sed 's/^/#   /' "$dkms_log.err" | tail -5
+	fi
+
+	# An older kernel is skipped (exit 77), never failed, so it never
+	# blocks an upgrade. Its headers cannot be installed here without
+	# upgrading linux-libc-dev, so DKMS gets the unpacked tree instead.
+	local okdir rc
+	if [ -n "$old" ] && okdir=$("$PSHIM_TOP/scripts/fetch-kernel" "$old"); then
+		dkms build "pasid-shim/$ver" -k "$old" --kernelsourcedir "$okdir/build" >"$dkms_log" 2>&1
+		rc=$?
+		result "$([ $rc -eq 77 ] && echo ok || echo notok)" \
+			"dkms build for $old is skipped with exit 77 (got $rc: $(grep -m1 -i 'exclusive' "$dkms_log"))"
+	else
+		result notok "bookworm 6.1 headers fetched for the DKMS skip check"
+	fi
+
+	make -s -C "$PSHIM_TOP" dkms-remove >"$dkms_log" 2>&1
+	local left
+	left=$(ls -d /var/lib/dkms/pasid-shim /usr/src/pasid-shim-* /lib/modules/*/updates/dkms/pasid_shim.ko* 2>/dev/null)
+	result "$([ -z "$left" ] && echo ok || echo notok)" "make dkms-remove leaves nothing behind${left:+: $left}"
+	dkms_purge "$k1" "$k2"
+	rm -f "$dkms_log" "$dkms_log.err"
+}
