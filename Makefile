@@ -10,9 +10,15 @@ USER_CC ?= gcc
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -Iinclude/uapi -Itests/guest
 
 GUEST_SRCS := $(wildcard tests/guest/*.c)
-GUEST_PROGS := $(patsubst tests/guest/%.c,$(OUT)/guest/%,$(GUEST_SRCS))
+GUEST_PROGS := $(patsubst tests/guest/%.c,$(OUT)/guest/%,$(GUEST_SRCS)) \
+	$(patsubst tests/guest/%.sh,$(OUT)/guest/%,$(wildcard tests/guest/*.sh)) \
+	$(OUT)/guest/pasidctl
 
-.PHONY: all module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
+TOOL_SRCS := tools/pasidctl.c tools/libpasidshim.c
+TOOL_HDRS := tools/libpasidshim.h include/uapi/linux/pasid_shim.h
+PREFIX ?= /usr
+
+.PHONY: all tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
 
 all: module
 
@@ -64,6 +70,24 @@ guest-artifacts: $(GUEST_PROGS)
 $(OUT)/guest/%: tests/guest/%.c $(wildcard tests/guest/*.h) include/uapi/linux/pasid_shim.h
 	@mkdir -p $(dir $@)
 	$(USER_CC) $(USER_CFLAGS) -o $@ $<
+
+$(OUT)/guest/%: tests/guest/%.sh
+	@mkdir -p $(dir $@)
+	install -m 0755 $< $@
+
+$(OUT)/guest/pasidctl: $(TOOL_SRCS) $(TOOL_HDRS)
+	@mkdir -p $(dir $@)
+	$(USER_CC) $(USER_CFLAGS) -Itools -o $@ $(TOOL_SRCS)
+
+# pasidctl for this machine, and its installation with the man page.
+tools: tools/pasidctl
+
+tools/pasidctl: $(TOOL_SRCS) $(TOOL_HDRS)
+	$(USER_CC) -O2 -g -Wall -Wextra -Werror -Iinclude/uapi -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(TOOL_SRCS)
+
+install: tools/pasidctl
+	install -D -m 0755 tools/pasidctl $(DESTDIR)$(PREFIX)/sbin/pasidctl
+	install -D -m 0644 tools/pasidctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/pasidctl.8
 
 # The whole test suite; ends with one line "N passed, N failed".
 check:

@@ -118,4 +118,24 @@ static inline int pshim_replace_pasid(struct iommu_domain *domain,
 }
 #endif
 
+/* What the probes found, for modinfo. */
+#if defined(HAVE_IOMMU_REPLACE_DEVICE_PASID)
+#define PSHIM_PROBED_REPLACE "replace=atomic"
+#else
+#define PSHIM_PROBED_REPLACE "replace=emulated"
+#endif
+#if defined(HAVE_IOMMU_PAGING_DOMAIN_ALLOC_FLAGS)
+#define PSHIM_PROBED_ALLOC " domain-alloc=paging-flags-pasid"
+#elif defined(HAVE_IOMMU_PAGING_DOMAIN_ALLOC)
+#define PSHIM_PROBED_ALLOC " domain-alloc=paging"
+#else
+#define PSHIM_PROBED_ALLOC " domain-alloc=bus"
+#endif
+#if defined(HAVE_IOMMU_ATTACH_DEVICE_PASID_HANDLE)
+#define PSHIM_PROBED_HANDLE " attach-handle=yes"
+#else
+#define PSHIM_PROBED_HANDLE " attach-handle=no"
+#endif
+#define PSHIM_PROBED PSHIM_PROBED_REPLACE PSHIM_PROBED_ALLOC PSHIM_PROBED_HANDLE
+
 #endif /* PASID_SHIM_COMPAT_H */

@@ -108,6 +108,42 @@ dkms_check() {
 	local left
 	left=$(ls -d /var/lib/dkms/pasid-shim /usr/src/pasid-shim-* /lib/modules/*/updates/dkms/pasid_shim.ko* 2>/dev/null)
 	result "$([ -z "$left" ] && echo ok || echo notok)" "make dkms-remove leaves nothing behind${left:+: $left}"
+	dkms_package_check "$k1" "$k2"
 	dkms_purge "$k1" "$k2"
 	rm -f "$dkms_log" "$dkms_log.err"
+}
+
+# The Debian packages, built from the tree and installed on the host
+# while the headers of two kernels are there.
+dkms_package_check() { # kver...
+	local tmp k ok=ok
+	( need_host_pkgs debhelper dh-dkms ) >/dev/null 2>&1 ||
+		{ result notok "debhelper and dh-dkms installed"; return; }
+	tmp=$(mktemp -d)
+	mkdir "$tmp/src"
+	(cd "$PSHIM_TOP" && git ls-files -z 2>/dev/null | xargs -0 cp --parents -t "$tmp/src") ||
+		cp -r "$PSHIM_TOP"/. "$tmp/src"
+	if (cd "$tmp/src" && dpkg-buildpackage -us -uc -b) >"$dkms_log" 2>&1; then
+		result ok "dpkg-buildpackage -us -uc -b builds $(cd "$tmp" && echo *.deb)"
+	else
+		result notok "dpkg-buildpackage -us -uc -b"; tail -15 "$dkms_log" | sed 's/^/#   /'
+		rm -rf "$tmp"
+		return
+	fi
+	if ( apt_install_new "$tmp"/pasid-shim-dkms_*_all.deb "$tmp"/pasidctl_*_amd64.deb ) >"$dkms_log" 2>&1; then
+		for k in "$@"; do
+			dkms status pasid-shim -k "$k" | grep -q installed || ok=notok
+		done
+		result $ok "installing pasid-shim-dkms built the module for $* through DKMS"
+		/usr/sbin/pasidctl --help | grep -q '^usage: pasidctl' && man -w pasidctl >/dev/null 2>&1 &&
+			result ok "pasidctl installed in /usr/sbin with its man page" ||
+			result notok "pasidctl installed with its man page"
+	else
+		result notok "installing the packages"; tail -10 "$dkms_log" | sed 's/^/#   /'
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y -q pasid-shim-dkms pasidctl </dev/null >/dev/null 2>&1
+	left=$(ls -d /var/lib/dkms/pasid-shim /usr/src/pasid-shim-* /usr/sbin/pasidctl \
+		/lib/modules/*/updates/dkms/pasid_shim.ko* 2>/dev/null)
+	result "$([ -z "$left" ] && echo ok || echo notok)" "purging the packages leaves nothing behind${left:+: $left}"
+	rm -rf "$tmp"
 }
