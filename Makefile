@@ -7,7 +7,7 @@ KREL := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 OUT := build/$(KREL)
 
 USER_CC ?= gcc
-USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -Iinclude/uapi -Itests/guest
+USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread -Iinclude/uapi -Itests/guest
 
 GUEST_SRCS := $(wildcard tests/guest/*.c)
 GUEST_PROGS := $(patsubst tests/guest/%.c,$(OUT)/guest/%,$(GUEST_SRCS)) \

@@ -4,6 +4,8 @@
  * QEMU hot-unplug, rmmod. After each, the shim's stats are back to zero
  * and the hardware holds no entry for the PASIDs that were attached.
  */
+#include <pthread.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -227,6 +229,55 @@ static int hot_plug(void)
 	return wait_dev(1, 30) ? 0 : -1;
 }
 
+struct mapper {
+	int fd;
+	uint32_t dom;
+	void *buf;
+	int maps, errs;
+};
+
+static void *mapper(void *arg)
+{
+	struct mapper *m = arg;
+	int i;
+
+	for (i = 0; i < 24; i++) {
+		int ret = t_map(m->fd, m->dom, m->buf, 16 << 20, (uint64_t)(i + 1) << 26,
+				PASID_SHIM_MAP_READ | PASID_SHIM_MAP_WRITE);
+
+		if (!ret)
+			m->maps++;
+		else
+			m->errs++;
+	}
+	return NULL;
+}
+
+/* The driver goes away while PASIDs are attached and MAPs are running. */
+static void unbind_during_map_case(void *small)
+{
+	struct mapper m = { .buf = aligned_alloc(4096, 16 << 20) };
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	uint32_t dev, dom[2];
+	pthread_t th;
+
+	setrlimit(RLIMIT_MEMLOCK, &rl);	/* 24 x 16 MiB pinned at once */
+	m.fd = t_open();
+	populate(m.fd, &dev, dom, small);
+	m.dom = dom[0];
+	memset(m.buf, 0x3c, 16 << 20);
+	pthread_create(&th, NULL, mapper, &m);
+	usleep(1000 * (50 + rand() % 300));
+	t_result(unbind_driver() == 0, "driver unbound while MAPs run");
+	pthread_join(th, NULL);
+	t_result(m.maps + m.errs == 24 && !m.errs, "all %d 16 MiB MAPs went through (%d refused)",
+		 m.maps, m.errs);
+	t_result(bind_driver() == 0 && wait_dev(1, 10), "driver bound again");
+	close(m.fd);
+	free(m.buf);
+	expect_hw_clean("driver unbind during MAPs, then close");
+}
+
 static void rmmod_case(void)
 {
 	int fd = t_open(), ko, ret, err;
@@ -248,7 +299,7 @@ static void rmmod_case(void)
 	close(t_open());
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	void *buf;
 
@@ -256,10 +307,11 @@ int main(void)
 	srand(time(NULL));
 	buf = t_pattern_buf(0x10000, 't');
 	close_case(buf);
-	sigkill_case(buf, 20);
+	sigkill_case(buf, argc > 1 ? atoi(argv[1]) : 100);
 	gone_case("driver unbound", unbind_driver, bind_driver, buf);
 	gone_case("device removed through sysfs", sysfs_remove, sysfs_rescan, buf);
 	gone_case("device hot-unplugged by QEMU device_del", hot_unplug, hot_plug, buf);
+	unbind_during_map_case(buf);
 	rmmod_case();
 	return t_done();
 }

@@ -71,6 +71,8 @@ class Runner:
             return self.check_pasid(req)
         if kind == "translate":
             return self.check_translate(req)
+        if kind == "pasid_set":
+            return self.check_pasid_set(req)
         if kind == "device_del":
             self.qmp.cmd("device_del", id=req["id"])
             return True, "QMP device_del %s accepted" % req["id"]
@@ -80,6 +82,17 @@ class Runner:
             self.qmp.cmd("device_add", driver="nvme", bus="rp0", serial="pshim0", id=req["id"])
             return True, "QMP device_add nvme %s accepted" % req["id"]
         return False, "unknown check %r" % kind
+
+    def check_pasid_set(self, req):
+        """The whole PASID table holds exactly the PASIDs the guest lists."""
+        want = set(req["pasids"])
+        have = self.vt.present_pasids(req["dev"])
+        desc = "PASID table of %s holds %d entries" % (req["dev"], len(have))
+        if have != want:
+            extra = sorted(have - want)[:8]
+            missing = sorted(want - have)[:8]
+            return False, desc + ", expected %d: extra %s, missing %s" % (len(want), extra, missing)
+        return True, desc + ", exactly the %d the shim lists" % len(want)
 
     def wait_deleted(self, dev_id):
         deadline = time.time() + 30
@@ -190,7 +203,7 @@ class Runner:
             io = self.connect(os.path.join(a.run_dir, "io.sock"), time.time() + 30)
             self.qmp = QEMUMonitorProtocol(os.path.join(a.run_dir, "qmp.sock"))
             self.qmp.connect()
-            self.vt = vtd.VTd(self.qmp)
+            self.vt = vtd.VTd(self.qmp, a.run_dir)
             self.serve(io, deadline)
         except OSError as e:
             self.out.write("# cannot talk to QEMU: %s\n" % e)

@@ -8,7 +8,10 @@ PASID directory entry (pasid >> 6) -> PASID table entry (pasid & 63)
 -> first- or second-stage page table.
 """
 
+import os
 import re
+import struct
+import tempfile
 
 DMAR_BASE = 0xFED90000
 RTADDR_REG = 0x20
@@ -31,8 +34,9 @@ def parse_bdf(name):
 
 
 class VTd:
-    def __init__(self, qmp):
+    def __init__(self, qmp, scratch=None):
         self.qmp = qmp
+        self.scratch = scratch or tempfile.gettempdir()
 
     def read_qwords(self, gpa, count):
         """count little-endian u64s of guest-physical memory at gpa."""
@@ -57,6 +61,39 @@ class VTd:
         if len(vals) != length:
             raise VTdError("xp bytes at 0x%x returned %r" % (gpa, out))
         return bytes(vals)
+
+    def read_block(self, gpa, length):
+        """length bytes of guest-physical memory, in one QMP pmemsave."""
+        fd, path = tempfile.mkstemp(prefix="pmem.", dir=self.scratch)
+        os.close(fd)
+        try:
+            self.qmp.cmd("pmemsave", val=gpa, size=length, filename=path)
+            with open(path, "rb") as f:
+                data = f.read()
+        finally:
+            os.unlink(path)
+        if len(data) != length:
+            raise VTdError("pmemsave at 0x%x gave %d of %d bytes" % (gpa, len(data), length))
+        return data
+
+    def present_pasids(self, name):
+        """Every PASID with a present entry, PASID 0 (RID_PASID) left out."""
+        bus, devfn = parse_bdf(name)
+        ctx = self.context_entry(bus, devfn)
+        if ctx is None or not ctx[0] & 1:
+            return set()
+        entries = 1 << (((ctx[0] >> 9) & 7) + 7)
+        pdir = self.read_block(ctx[0] & PAGE_MASK, entries * 8)
+        found = set()
+        for i, (pde,) in enumerate(struct.iter_unpack("<Q", pdir)):
+            if not pde & 1:
+                continue
+            table = self.read_block(pde & PAGE_MASK, 64 * 64)
+            for j in range(64):
+                (lo,) = struct.unpack_from("<Q", table, j * 64)
+                if lo & 1 and (i << 6 | j):
+                    found.add(i << 6 | j)
+        return found
 
     def rtaddr(self):
         (val,) = self.read_qwords(DMAR_BASE + RTADDR_REG, 1)
