@@ -118,7 +118,7 @@ static inline int pshim_replace_pasid(struct iommu_domain *domain,
 }
 #endif
 
-/* What the probes found, for modinfo. */
+/* What the probes found, for modinfo (main.c). */
 #if defined(HAVE_IOMMU_REPLACE_DEVICE_PASID)
 #define PSHIM_PROBED_REPLACE "replace=atomic"
 #else
@@ -136,6 +136,5 @@ static inline int pshim_replace_pasid(struct iommu_domain *domain,
 #else
 #define PSHIM_PROBED_HANDLE " attach-handle=no"
 #endif
-#define PSHIM_PROBED PSHIM_PROBED_REPLACE PSHIM_PROBED_ALLOC PSHIM_PROBED_HANDLE
 
 #endif /* PASID_SHIM_COMPAT_H */

@@ -22,6 +22,7 @@
 #include <linux/pasid_shim.h>
 
 static int t_failed;
+static long t_calls;		/* ioctls this process made */
 static const char *t_dev;	/* PCI name of the PASID-capable endpoint */
 
 static inline void t_result(int ok, const char *fmt, ...)
@@ -48,8 +49,10 @@ static inline void t_skip(const char *why)
 /* An ioctl's return: 0 or -errno. */
 static inline int t_ioctl(int fd, unsigned long cmd, void *arg)
 {
+	t_calls++;
 	return ioctl(fd, cmd, arg) ? -errno : 0;
 }
+
 
 static inline void t_expect(int got, int want, const char *what)
 {
@@ -189,6 +192,19 @@ static inline void t_expect_no_leak(const char *after)
 	t_result(!d && !m && !a && !p,
 		 "after %s: stats devices %ld domains %ld attachments %ld pinned_pages %ld",
 		 after, d, m, a, p);
+}
+
+/* A line for make check's reliability summary of one family of tests. */
+static inline void t_reliability(const char *family, long calls, long faults)
+{
+	long leaks = 0;
+	const char *k[] = { "devices", "domains", "attachments", "pinned_pages" };
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		leaks += t_stat(k[i]) > 0 ? t_stat(k[i]) : 0;
+	printf("# reliability: %s calls=%ld faults=%ld leaks=%ld\n", family, calls,
+	       faults, leaks);
 }
 
 static inline int t_open(void)

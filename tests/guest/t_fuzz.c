@@ -251,7 +251,6 @@ int main(int argc, char **argv)
 	t_expect_no_leak("fuzzing, all files closed");
 	t_result(t_hw("\"check\":\"pasid_set\",\"dev\":\"%s\",\"pasids\":[]", t_dev),
 		 "host: no PASID entry left anywhere in the device's PASID table");
-	printf("# reliability: fuzz calls %ld, splats see the log check, leaks %ld\n", calls,
-	       t_stat("devices") + t_stat("domains") + t_stat("attachments") + t_stat("pinned_pages"));
+	t_reliability("fuzz", calls, 0);
 	return t_done();
 }

@@ -149,5 +149,7 @@ int main(void)
 		}
 		t_result(n > 0 && !leaks, "no kernel pointer in the module's log lines (%d)", leaks);
 	}
+	/* refused: open x2, ioctl, two MAPs over the limit, one more by root */
+	t_reliability("privileges", t_calls, 6);
 	return t_done();
 }

@@ -173,7 +173,9 @@ class Runner:
                "-serial", "chardev:io",
                "-device", iommu,
                "-device", "pcie-root-port,id=rp0,chassis=1,bus=pcie.0",
-               "-device", "nvme,bus=rp0,serial=pshim0,id=nvme0"]
+               "-device", "nvme,bus=rp0,serial=pshim0,id=nvme0",
+               "-device", "pcie-root-port,id=rp1,chassis=2,bus=pcie.0",
+               "-device", "nvme,bus=rp1,serial=pshim1,id=nvme1"]
         return cmd
 
     def connect(self, path, deadline):
