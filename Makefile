@@ -12,13 +12,13 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread -Iinclude/uapi -Ite
 GUEST_SRCS := $(wildcard tests/guest/*.c)
 GUEST_PROGS := $(patsubst tests/guest/%.c,$(OUT)/guest/%,$(GUEST_SRCS)) \
 	$(patsubst tests/guest/%.sh,$(OUT)/guest/%,$(wildcard tests/guest/*.sh)) \
-	$(OUT)/guest/pasidctl
+	$(OUT)/guest/pasidctl $(OUT)/guest/bench
 
 TOOL_SRCS := tools/pasidctl.c tools/libpasidshim.c
 TOOL_HDRS := tools/libpasidshim.h include/uapi/linux/pasid_shim.h
 PREFIX ?= /usr
 
-.PHONY: all tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
+.PHONY: all bench tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
 
 all: module
 
@@ -26,9 +26,11 @@ all: module
 module: $(OUT)/compat_probes.h
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-# ... and the test-only PASID capability helper beside it.
+# ... and the test-only modules beside it: the PASID capability helper
+# and the benchmark's raw-call timer.
 modules: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper W=1 modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench W=1 modules
 
 clean-module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
@@ -66,6 +68,7 @@ guest-artifacts: $(GUEST_PROGS)
 	scripts/kmake $(KDIR) modules
 	@mkdir -p $(OUT)
 	cp pasid_shim.ko tests/helper/pasid_cap_helper.ko $(OUT)/
+	cp tests/bench/pshim_bench.ko $(OUT)/guest/
 
 $(OUT)/guest/%: tests/guest/%.c $(wildcard tests/guest/*.h) include/uapi/linux/pasid_shim.h
 	@mkdir -p $(dir $@)
@@ -74,6 +77,10 @@ $(OUT)/guest/%: tests/guest/%.c $(wildcard tests/guest/*.h) include/uapi/linux/p
 $(OUT)/guest/%: tests/guest/%.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
+
+$(OUT)/guest/bench: tests/bench/bench.c $(wildcard tests/guest/*.h) include/uapi/linux/pasid_shim.h
+	@mkdir -p $(dir $@)
+	$(USER_CC) $(USER_CFLAGS) -o $@ $<
 
 $(OUT)/guest/pasidctl: $(TOOL_SRCS) $(TOOL_HDRS)
 	@mkdir -p $(dir $@)
@@ -93,6 +100,10 @@ install: tools/pasidctl
 check:
 	tests/run-checks
 
+# The shim's cost next to the raw kernel calls (docs/benchmarks.md).
+bench:
+	scripts/bench
+
 # Boot the demo guest: attach, replace and detach PASIDs, with the
 # host-side check of the emulated VT-d tables after each step.
 demo:
@@ -103,6 +114,7 @@ clean:
 	rm -rf $(OUT)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper clean 2>/dev/null || true
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench clean 2>/dev/null || true
 
 distclean: clean
 	rm -rf build
