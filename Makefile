@@ -18,7 +18,7 @@ TOOL_SRCS := tools/pasidctl.c tools/libpasidshim.c
 TOOL_HDRS := tools/libpasidshim.h include/uapi/linux/pasid_shim.h
 PREFIX ?= /usr
 
-.PHONY: all bench tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
+.PHONY: all bench fuzz tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
 
 all: module
 
@@ -99,6 +99,11 @@ install: tools/pasidctl
 # The whole test suite; ends with one line "N passed, N failed".
 check:
 	tests/run-checks
+
+# A longer ioctl fuzz run than make check's: FUZZ_CALLS, FUZZ_SEED.
+FUZZ_CALLS ?= 2000000
+fuzz:
+	scripts/vm-run --tap --timeout 3600 -- ./t_fuzz $(FUZZ_CALLS) $(FUZZ_SEED)
 
 # The shim's cost next to the raw kernel calls (docs/benchmarks.md).
 bench:

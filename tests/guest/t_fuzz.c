@@ -222,9 +222,10 @@ int main(int argc, char **argv)
 	long calls = argc > 1 ? atol(argv[1]) : 100000;
 	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : (uint64_t)time(NULL);
 	int procs = argc > 3 ? atoi(argv[3]) : 4, p, status, failed = 0;
-	time_t t0 = time(NULL);
+	struct timespec t0, t1;
 
 	t_init();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ropage = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	hole = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -246,8 +247,10 @@ int main(int argc, char **argv)
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			failed = 1;
 	}
-	t_result(!failed, "fuzz: %ld calls, seed %llu, every return an errno of the contract (%ld s)",
-		 calls, (unsigned long long)seed, (long)(time(NULL) - t0));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t_result(!failed, "fuzz: %ld calls, seed %llu, every return an errno of the contract (%ld ms)",
+		 calls, (unsigned long long)seed,
+		 (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	t_expect_no_leak("fuzzing, all files closed");
 	t_result(t_hw("\"check\":\"pasid_set\",\"dev\":\"%s\",\"pasids\":[]", t_dev),
 		 "host: no PASID entry left anywhere in the device's PASID table");

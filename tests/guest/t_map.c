@@ -99,6 +99,26 @@ int main(void)
 	t_expect_no_leak("close");
 	t_result(vm_pin() == 0, "VmPin back to 0 kB (%ld)", vm_pin());
 
+	/* A MAP whose pinning fails halfway (second half PROT_NONE). */
+	{
+		unsigned char *half = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+		fd = t_open();
+		t_bind(fd, t_dev, &dev, &max);
+		t_domain_alloc(fd, dev, &dom[0]);
+		mprotect(half + 4 * 4096, 4 * 4096, PROT_NONE);
+		t_expect(t_map(fd, dom[0], half, 8 * 4096, 0, PASID_SHIM_MAP_READ), -EFAULT,
+			 "MAP whose second half cannot be pinned");
+		t_result(t_stat("pinned_pages") == 0 && vm_pin() == 0,
+			 "the first half was unpinned again (%ld pages, VmPin %ld kB)",
+			 t_stat("pinned_pages"), vm_pin());
+		t_expect(t_map(fd, dom[0], half, 4 * 4096, 0, PASID_SHIM_MAP_READ), 0,
+			 "the same IOVA maps afterwards: the range was released");
+		close(fd);
+		munmap(half, 8 * 4096);
+	}
+
 	/* RLIMIT_MEMLOCK: 16 pages fit, 17 do not, and nothing stays pinned. */
 	getrlimit(RLIMIT_MEMLOCK, &rl);
 	rl.rlim_cur = 16 * 4096;
