@@ -70,17 +70,17 @@ guest-artifacts: $(GUEST_PROGS)
 	cp pasid_shim.ko tests/helper/pasid_cap_helper.ko $(OUT)/
 	cp tests/bench/pshim_bench.ko $(OUT)/guest/
 
-$(OUT)/guest/%: tests/guest/%.c $(wildcard tests/guest/*.h) include/uapi/linux/pasid_shim.h
+$(OUT)/guest/%: tests/guest/%.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS)
 	@mkdir -p $(dir $@)
-	$(USER_CC) $(USER_CFLAGS) -o $@ $<
+	$(USER_CC) $(USER_CFLAGS) -Itools -o $@ $< tools/libpasidshim.c
 
 $(OUT)/guest/%: tests/guest/%.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
-$(OUT)/guest/bench: tests/bench/bench.c $(wildcard tests/guest/*.h) include/uapi/linux/pasid_shim.h
+$(OUT)/guest/bench: tests/bench/bench.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS)
 	@mkdir -p $(dir $@)
-	$(USER_CC) $(USER_CFLAGS) -o $@ $<
+	$(USER_CC) $(USER_CFLAGS) -Itools -o $@ $< tools/libpasidshim.c
 
 $(OUT)/guest/pasidctl: $(TOOL_SRCS) $(TOOL_HDRS)
 	@mkdir -p $(dir $@)

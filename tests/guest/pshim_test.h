@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <linux/pasid_shim.h>
 
+#include "libpasidshim.h"
+
 static int t_failed;
 static long t_calls;		/* ioctls this process made */
 static const char *t_dev;	/* PCI name of the PASID-capable endpoint */
@@ -129,27 +131,17 @@ static inline int t_hw_translate(unsigned int pasid, uint64_t iova,
 }
 
 static inline int t_map(int fd, uint32_t dom, void *va, uint64_t len, uint64_t iova,
-		 uint32_t flags)
+			uint32_t flags)
 {
-	struct pasid_shim_map m = {
-		.size = sizeof(m), .flags = flags, .domain_id = dom,
-		.user_va = (uintptr_t)va, .length = len, .iova = iova,
-	};
-
-	return t_ioctl(fd, PASID_SHIM_MAP, &m);
+	t_calls++;
+	return pshim_map(fd, dom, va, len, iova, flags);
 }
 
 static inline int t_unmap(int fd, uint32_t dom, uint64_t iova, uint64_t len,
-		   uint64_t *unmapped)
+			  uint64_t *unmapped)
 {
-	struct pasid_shim_unmap u = {
-		.size = sizeof(u), .domain_id = dom, .iova = iova, .length = len,
-	};
-	int ret = t_ioctl(fd, PASID_SHIM_UNMAP, &u);
-
-	if (!ret && unmapped)
-		*unmapped = u.out_unmapped;
-	return ret;
+	t_calls++;
+	return pshim_unmap(fd, dom, iova, len, unmapped);
 }
 
 /* A page-aligned buffer filled with a recognisable pattern. */
@@ -218,43 +210,28 @@ static inline int t_open(void)
 	return fd;
 }
 
+/* The common calls go through libpasidshim, as users' code does. */
 static inline int t_bind(int fd, const char *name, uint32_t *dev_id, uint32_t *max)
 {
-	struct pasid_shim_bind b = {
-		.size = sizeof(b), .name_uptr = (uintptr_t)name,
-	};
-	int ret = t_ioctl(fd, PASID_SHIM_BIND, &b);
+	uint32_t m;
 
-	if (!ret) {
-		*dev_id = b.out_dev_id;
-		if (max)
-			*max = b.out_max_pasid;
-	}
-	return ret;
+	t_calls++;
+	return pshim_bind(fd, name, dev_id, max ? max : &m);
 }
 
 static inline int t_domain_alloc(int fd, uint32_t dev_id, uint32_t *dom)
 {
-	struct pasid_shim_domain_alloc a = { .size = sizeof(a), .dev_id = dev_id };
-	int ret = t_ioctl(fd, PASID_SHIM_DOMAIN_ALLOC, &a);
-
-	if (!ret)
-		*dom = a.out_domain_id;
-	return ret;
+	t_calls++;
+	return pshim_domain_alloc(fd, dev_id, dom);
 }
 
 static inline int t_attach_cmd(int fd, unsigned long cmd, uint32_t dev_id,
-			uint32_t pasid, uint32_t dom, uint32_t *old)
+			       uint32_t pasid, uint32_t dom, uint32_t *old)
 {
-	struct pasid_shim_attach a = {
-		.size = sizeof(a), .dev_id = dev_id, .pasid = pasid,
-		.domain_id = dom,
-	};
-	int ret = t_ioctl(fd, cmd, &a);
-
-	if (!ret && old)
-		*old = a.out_old_domain_id;
-	return ret;
+	t_calls++;
+	if (cmd == PASID_SHIM_REPLACE)
+		return pshim_replace(fd, dev_id, pasid, dom, old);
+	return pshim_attach(fd, dev_id, pasid, dom);
 }
 
 static inline int t_attach(int fd, uint32_t dev_id, uint32_t pasid, uint32_t dom)
@@ -264,18 +241,14 @@ static inline int t_attach(int fd, uint32_t dev_id, uint32_t pasid, uint32_t dom
 
 static inline int t_detach(int fd, uint32_t dev_id, uint32_t pasid)
 {
-	struct pasid_shim_detach d = {
-		.size = sizeof(d), .dev_id = dev_id, .pasid = pasid,
-	};
-
-	return t_ioctl(fd, PASID_SHIM_DETACH, &d);
+	t_calls++;
+	return pshim_detach(fd, dev_id, pasid);
 }
 
 static inline int t_destroy(int fd, uint32_t id)
 {
-	struct pasid_shim_destroy d = { .size = sizeof(d), .id = id };
-
-	return t_ioctl(fd, PASID_SHIM_DESTROY, &d);
+	t_calls++;
+	return pshim_destroy(fd, id);
 }
 
 static inline void t_init(void)
