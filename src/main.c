@@ -7,8 +7,6 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/sched/mm.h>
-#include <linux/sched/user.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -65,9 +63,6 @@ static int pshim_open(struct inode *inode, struct file *filp)
 		return -ENOMEM;
 	mutex_init(&ctx->lock);
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
-	ctx->user = get_uid(current_user());
-	ctx->mm = current->mm;
-	mmgrab(ctx->mm);
 	filp->private_data = ctx;
 	return 0;
 }
@@ -90,8 +85,6 @@ static int pshim_release(struct inode *inode, struct file *filp)
 		WARN_ON(pshim_domain_destroy(ctx, container_of(obj, struct pshim_domain, obj)));
 	mutex_unlock(&ctx->lock);
 	xa_destroy(&ctx->objects);
-	mmdrop(ctx->mm);
-	free_uid(ctx->user);
 	mutex_destroy(&ctx->lock);
 	kfree(ctx);
 	return 0;

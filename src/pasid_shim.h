@@ -38,8 +38,6 @@ struct pshim_ctx {
 	struct mutex lock;		/* serialises this file's ioctls */
 	struct xarray objects;		/* id -> struct pshim_obj */
 	u32 next_id;
-	struct user_struct *user;	/* charged for pinned pages */
-	struct mm_struct *mm;		/* pinned_vm of the opener */
 };
 
 struct pshim_device {
