@@ -133,9 +133,8 @@ static int pshim_map_pages(struct pshim_domain *dom, struct pshim_mapping *map)
 	return 0;
 }
 
-int pshim_domain_map(struct pshim_ctx *ctx, struct pshim_domain *dom,
-		     unsigned long uva, unsigned long iova, size_t length,
-		     int prot)
+int pshim_domain_map(struct pshim_domain *dom, unsigned long uva,
+		     unsigned long iova, size_t length, int prot)
 {
 	unsigned long last = iova + length - 1;
 	struct pshim_mapping *map;
@@ -194,8 +193,8 @@ static void pshim_mapping_free(struct pshim_domain *dom,
 	kfree(map);
 }
 
-int pshim_domain_unmap(struct pshim_ctx *ctx, struct pshim_domain *dom,
-		       unsigned long iova, size_t length, u64 *unmapped)
+int pshim_domain_unmap(struct pshim_domain *dom, unsigned long iova,
+		       size_t length, u64 *unmapped)
 {
 	unsigned long last = iova + length - 1, index = iova;
 	struct pshim_mapping *map;

@@ -119,8 +119,7 @@ static int pshim_map(struct pshim_ucmd *ucmd)
 		prot |= IOMMU_READ;
 	if (cmd->flags & PASID_SHIM_MAP_WRITE)
 		prot |= IOMMU_WRITE;
-	return pshim_domain_map(ucmd->ctx, dom, cmd->user_va, cmd->iova,
-				cmd->length, prot);
+	return pshim_domain_map(dom, cmd->user_va, cmd->iova, cmd->length, prot);
 }
 
 static int pshim_unmap(struct pshim_ucmd *ucmd)
@@ -139,7 +138,7 @@ static int pshim_unmap(struct pshim_ucmd *ucmd)
 	dom = pshim_obj_find(ucmd->ctx, cmd->domain_id, PSHIM_OBJ_DOMAIN);
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
-	ret = pshim_domain_unmap(ucmd->ctx, dom, cmd->iova, cmd->length, &unmapped);
+	ret = pshim_domain_unmap(dom, cmd->iova, cmd->length, &unmapped);
 	if (ret)
 		return ret;
 	cmd->out_unmapped = unmapped;
@@ -208,7 +207,8 @@ static int pshim_list(struct pshim_ucmd *ucmd)
 	dev = pshim_obj_find(ucmd->ctx, cmd->dev_id, PSHIM_OBJ_DEVICE);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	capacity = min(cmd->num_entries, dev->max_pasids);
+	/* Room for what is attached, not for every PASID the device has. */
+	capacity = min(cmd->num_entries, pshim_pasid_count(dev));
 	if (capacity) {
 		entries = kvcalloc(capacity, sizeof(*entries), GFP_KERNEL_ACCOUNT);
 		if (!entries)

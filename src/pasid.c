@@ -62,6 +62,7 @@ int pshim_pasid_attach(struct pshim_device *dev, u32 pasid,
 		goto err_unlock;
 	}
 	pshim_pasid_account(NULL, dom);
+	dev->nr_pasids++;
 	mutex_unlock(&dev->lock);
 	return 0;
 
@@ -96,6 +97,7 @@ static int pshim_pasid_swap(struct pshim_device *dev, u32 pasid,
 		dev_err(d, "pasid-shim: pasid %u lost its domain: replace failed (%d), restore failed (%d)\n",
 			pasid, ret, undo);
 		xa_erase(&dev->pasids, pasid);
+		dev->nr_pasids--;
 		pshim_pasid_account(old->dom, NULL);
 		kfree(old);
 	}
@@ -144,6 +146,7 @@ static void pshim_pasid_remove(struct pshim_device *dev, u32 pasid,
 {
 	pshim_detach_pasid(entry->dom->domain, &dev->pdev->dev, pasid);
 	xa_erase(&dev->pasids, pasid);
+	dev->nr_pasids--;
 	pshim_pasid_account(entry->dom, NULL);
 	kfree(entry);
 }
@@ -179,6 +182,21 @@ void pshim_pasid_detach_all(struct pshim_device *dev, bool mark_dead)
 	if (mark_dead)
 		dev->dead = true;
 	mutex_unlock(&dev->lock);
+}
+
+/*
+ * How many PASIDs are attached. Under the file's lock the count can only
+ * shrink (the bus notifier detaches, nothing else attaches), so it bounds
+ * the buffer a following LIST needs.
+ */
+u32 pshim_pasid_count(struct pshim_device *dev)
+{
+	u32 n;
+
+	mutex_lock(&dev->lock);
+	n = dev->nr_pasids;
+	mutex_unlock(&dev->lock);
+	return n;
 }
 
 int pshim_pasid_list(struct pshim_device *dev, struct pasid_shim_entry *out,

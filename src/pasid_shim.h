@@ -47,6 +47,7 @@ struct pshim_device {
 	struct mutex lock;		/* pasids, dead */
 	struct xarray pasids;		/* pasid -> struct pshim_pasid */
 	u32 max_pasids;
+	u32 nr_pasids;			/* entries in pasids */
 	bool dead;			/* driver unbound or device removed */
 	struct dentry *debugfs;
 };
@@ -101,11 +102,10 @@ void pshim_device_notifier_exit(void);
 struct pshim_domain *pshim_domain_alloc(struct pshim_ctx *ctx,
 					struct pshim_device *dev);
 int pshim_domain_destroy(struct pshim_ctx *ctx, struct pshim_domain *dom);
-int pshim_domain_map(struct pshim_ctx *ctx, struct pshim_domain *dom,
-		     unsigned long uva, unsigned long iova, size_t length,
-		     int prot);
-int pshim_domain_unmap(struct pshim_ctx *ctx, struct pshim_domain *dom,
-		       unsigned long iova, size_t length, u64 *unmapped);
+int pshim_domain_map(struct pshim_domain *dom, unsigned long uva,
+		     unsigned long iova, size_t length, int prot);
+int pshim_domain_unmap(struct pshim_domain *dom, unsigned long iova,
+		       size_t length, u64 *unmapped);
 
 /* pasid.c */
 int pshim_pasid_attach(struct pshim_device *dev, u32 pasid,
@@ -114,6 +114,7 @@ int pshim_pasid_replace(struct pshim_device *dev, u32 pasid,
 			struct pshim_domain *dom, struct pshim_domain **old);
 int pshim_pasid_detach(struct pshim_device *dev, u32 pasid);
 void pshim_pasid_detach_all(struct pshim_device *dev, bool mark_dead);
+u32 pshim_pasid_count(struct pshim_device *dev);
 int pshim_pasid_list(struct pshim_device *dev, struct pasid_shim_entry *out,
 		     u32 capacity, u32 *count);
 
