@@ -118,6 +118,42 @@ static inline int pshim_replace_pasid(struct iommu_domain *domain,
 }
 #endif
 
+#if defined(HAVE_IOMMU_ALLOC_GLOBAL_PASID)
+static inline bool pshim_have_global_pasid(void)
+{
+	return true;
+}
+
+static inline ioasid_t pshim_alloc_global_pasid(struct device *dev)
+{
+	return iommu_alloc_global_pasid(dev);
+}
+
+static inline void pshim_free_global_pasid(ioasid_t pasid)
+{
+	iommu_free_global_pasid(pasid);
+}
+#else
+#ifndef IOMMU_PASID_INVALID
+#define IOMMU_PASID_INVALID	((ioasid_t)-1)
+#endif
+
+/* Before 6.6 there is no allocator to share: PASID_ALLOC is EOPNOTSUPP. */
+static inline bool pshim_have_global_pasid(void)
+{
+	return false;
+}
+
+static inline ioasid_t pshim_alloc_global_pasid(struct device *dev)
+{
+	return IOMMU_PASID_INVALID;
+}
+
+static inline void pshim_free_global_pasid(ioasid_t pasid)
+{
+}
+#endif
+
 /* What the probes found, for modinfo (main.c). */
 #if defined(HAVE_IOMMU_REPLACE_DEVICE_PASID)
 #define PSHIM_PROBED_REPLACE "replace=atomic"

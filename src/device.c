@@ -1,8 +1,53 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Bound devices: one PCI device bound by at most one open file, its
- * PASID table, and the bus notifier that detaches everything before the
- * device's driver or the device itself goes away.
+ * Bound devices: one PCI device bound by at most one open file, and the
+ * one place that decides how long the binding may keep PASIDs attached.
+ *
+ * The IOMMU core's rule: a PASID attachment must be gone before the
+ * driver core's DMA cleanup of the device's driver
+ * (iommu_device_unuse_default_domain() WARNs otherwise), before the DMA
+ * owner lets go (__iommu_release_dma_ownership()), and before the
+ * device leaves its IOMMU group (__iommu_group_free_device()). So:
+ *
+ * Who owns the device's DMA while it is bound:
+ *  - shared (flags 0): the kernel driver bound to it, through the
+ *    driver core's iommu_device_use_default_domain(); that is what keeps
+ *    VFIO and iommufd from claiming it. BIND requires such a driver (not
+ *    a driver_managed_dma one such as vfio-pci, which is EBUSY).
+ *  - exclusive (PASID_SHIM_BIND_EXCLUSIVE): the binding itself, through
+ *    iommu_device_claim_dma_owner() on a device with no driver, as
+ *    iommufd does; the RID is blocked and no DMA-API driver can probe.
+ * In both cases the device must be alone in its IOMMU group: PASID
+ * attachments are made on the whole group, but only this device is
+ * watched.
+ *
+ * States (sdev->state), written only with pshim_devices_lock and
+ * sdev->lock both held:
+ *
+ *   (BIND) --> LIVE --> DEAD --> (DESTROY or close frees it)
+ *
+ *  - LIVE: listed on pshim_devices, has a debugfs file; ATTACH,
+ *    REPLACE, DOMAIN_ALLOC, PASID_ALLOC work (each under sdev->lock).
+ *  - DEAD: no PASID attached, DMA ownership (exclusive) released, off
+ *    the list, no debugfs file; every command but DESTROY is ENODEV.
+ *
+ * LIVE -> DEAD is pshim_device_kill(), called by exactly two paths:
+ *  - the file (DESTROY, close, SIGKILL), in pshim_device_destroy();
+ *  - the bus notifier, when the driver bound beside it is unbound
+ *    (BUS_NOTIFY_UNBIND_DRIVER: device_lock held, before the driver's
+ *    remove() and the DMA cleanup) or the device is removed
+ *    (BUS_NOTIFY_DEL_DEVICE, and BUS_NOTIFY_REMOVED_DEVICE, which this
+ *    notifier sees before the IOMMU core's: its priority is higher).
+ * Both hold pshim_devices_lock from the lookup until the device is off
+ * the list, so the notifier never returns while a file is still
+ * detaching (it waits for it), and a device is never off the list while
+ * something is attached to it. There is no "going" state anyone can
+ * see: it lasts only inside pshim_device_kill(), under both locks.
+ *
+ * BIND takes device_lock, so it never lands inside an unbind or probe
+ * of the device's driver; it rejects a device the driver core has
+ * started to remove by finding it on the bus again under
+ * pshim_devices_lock (bus_remove_device() precedes REMOVED_DEVICE).
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -31,8 +76,8 @@ static int pshim_device_show(struct seq_file *m, void *unused)
 	unsigned long pasid;
 
 	mutex_lock(&sdev->lock);
-	seq_printf(m, "device %s%s\n", pci_name(sdev->pdev),
-		   sdev->dead ? " (gone)" : "");
+	seq_printf(m, "device %s %s\n", pci_name(sdev->pdev),
+		   sdev->exclusive ? "exclusive" : "shared");
 	xa_for_each(&sdev->pasids, pasid, entry)
 		seq_printf(m, "pasid %lu domain %u\n", pasid, entry->dom->obj.id);
 	mutex_unlock(&sdev->lock);
@@ -40,9 +85,65 @@ static int pshim_device_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(pshim_device);
 
-int pshim_device_bind(struct pshim_ctx *ctx, const char *name,
+static int pshim_count_dev(struct device *dev, void *data)
+{
+	(*(unsigned int *)data)++;
+	return 0;
+}
+
+/* Is dev alone in its IOMMU group? */
+static bool pshim_device_singleton(struct device *dev)
+{
+	struct iommu_group *group = iommu_group_get(dev);
+	unsigned int n = 0;
+
+	if (!group)
+		return false;
+	iommu_group_for_each_dev(group, &n, pshim_count_dev);
+	iommu_group_put(group);
+	return n == 1;
+}
+
+/* Still on the bus: the driver core has not begun to remove it. */
+static bool pshim_device_on_bus(struct device *dev)
+{
+	struct device *found;
+
+	found = bus_find_device_by_name(&pci_bus_type, NULL, dev_name(dev));
+	put_device(found);
+	return found == dev;
+}
+
+/*
+ * May dev be bound, and who owns its DMA? device_lock and
+ * pshim_devices_lock held, so neither its driver nor the list changes.
+ */
+static int pshim_device_check(struct device *dev, bool exclusive)
+{
+	lockdep_assert_held(&pshim_devices_lock);
+	if (!pshim_device_on_bus(dev))
+		return -ENODEV;
+	/* No IOMMU, or one that gives the device no PASIDs. */
+	if (!dev->iommu || !dev->iommu_group || !dev->iommu->max_pasids)
+		return -EOPNOTSUPP;
+	if (pshim_device_lookup(dev))
+		return -EBUSY;
+	if (!pshim_device_singleton(dev))
+		return -EXDEV;
+	if (exclusive)
+		return dev->driver ? -EBUSY : 0;
+	/* Shared: its driver's DMA ownership must be the kernel's DMA API. */
+	if (!dev->driver)
+		return -ENXIO;
+	if (to_pci_driver(dev->driver)->driver_managed_dma)
+		return -EBUSY;
+	return 0;
+}
+
+int pshim_device_bind(struct pshim_ctx *ctx, const char *name, u32 flags,
 		      struct pshim_device **out)
 {
+	bool exclusive = flags & PASID_SHIM_BIND_EXCLUSIVE;
 	struct pshim_device *sdev;
 	struct device *dev;
 	int ret;
@@ -50,40 +151,50 @@ int pshim_device_bind(struct pshim_ctx *ctx, const char *name,
 	dev = bus_find_device_by_name(&pci_bus_type, NULL, name);
 	if (!dev)
 		return -ENODEV;
-	/* No IOMMU, or one that gives the device no PASIDs. */
-	if (!dev->iommu || !dev->iommu_group || !dev->iommu->max_pasids) {
-		ret = -EOPNOTSUPP;
-		goto err_put;
-	}
 	sdev = kzalloc(sizeof(*sdev), GFP_KERNEL_ACCOUNT);
 	if (!sdev) {
 		ret = -ENOMEM;
 		goto err_put;
 	}
 	sdev->pdev = to_pci_dev(dev);
-	sdev->max_pasids = dev->iommu->max_pasids;
+	sdev->exclusive = exclusive;
 	mutex_init(&sdev->lock);
 	xa_init(&sdev->pasids);
 
+	device_lock(dev);
 	mutex_lock(&pshim_devices_lock);
-	if (pshim_device_lookup(dev)) {
-		ret = -EBUSY;
+	ret = pshim_device_check(dev, exclusive);
+	if (ret)
 		goto err_unlock;
+	sdev->max_pasids = dev->iommu->max_pasids;
+	if (exclusive) {
+		/* EPERM from the core: VFIO, iommufd or another owner. */
+		ret = iommu_device_claim_dma_owner(dev, sdev);
+		if (ret) {
+			ret = ret == -EPERM ? -EBUSY : ret;
+			goto err_unlock;
+		}
 	}
 	ret = pshim_obj_add(ctx, &sdev->obj, PSHIM_OBJ_DEVICE);
 	if (ret)
-		goto err_unlock;
+		goto err_release;
+	sdev->state = PSHIM_DEV_LIVE;
 	list_add(&sdev->node, &pshim_devices);
 	sdev->debugfs = debugfs_create_file(pci_name(sdev->pdev), 0400,
 					    pshim_debugfs_dir(), sdev,
 					    &pshim_device_fops);
 	mutex_unlock(&pshim_devices_lock);
+	device_unlock(dev);
 	atomic_inc(&pshim_stats.devices);
 	*out = sdev;
 	return 0;
 
+err_release:
+	if (exclusive)
+		iommu_device_release_dma_owner(dev);
 err_unlock:
 	mutex_unlock(&pshim_devices_lock);
+	device_unlock(dev);
 	mutex_destroy(&sdev->lock);
 	kfree(sdev);
 err_put:
@@ -91,26 +202,39 @@ err_put:
 	return ret;
 }
 
-/* Off the global list and out of debugfs; pshim_devices_lock held. */
-static struct dentry *pshim_device_unlist(struct pshim_device *sdev)
+/*
+ * LIVE -> DEAD: detach every PASID, then give back DMA ownership, then
+ * leave the list (so the device may be bound again). Both locks held
+ * on entry; sdev->lock is dropped before debugfs_remove(), which waits
+ * for a reader that may be waiting for it.
+ */
+static void pshim_device_kill(struct pshim_device *sdev)
 {
-	struct dentry *dentry = sdev->debugfs;
+	struct dentry *dentry;
 
 	lockdep_assert_held(&pshim_devices_lock);
+	mutex_lock(&sdev->lock);
+	if (sdev->state == PSHIM_DEV_DEAD) {
+		mutex_unlock(&sdev->lock);
+		return;
+	}
+	pshim_pasid_detach_all(sdev);
+	if (sdev->exclusive)
+		iommu_device_release_dma_owner(&sdev->pdev->dev);
+	sdev->state = PSHIM_DEV_DEAD;
+	mutex_unlock(&sdev->lock);
+
 	list_del_init(&sdev->node);
+	dentry = sdev->debugfs;
 	sdev->debugfs = NULL;
-	return dentry;
+	debugfs_remove(dentry);
 }
 
 void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *sdev)
 {
-	struct dentry *dentry;
-
 	mutex_lock(&pshim_devices_lock);
-	dentry = pshim_device_unlist(sdev);
+	pshim_device_kill(sdev);
 	mutex_unlock(&pshim_devices_lock);
-	debugfs_remove(dentry);
-	pshim_pasid_detach_all(sdev, false);
 	pshim_obj_remove(ctx, &sdev->obj);
 	xa_destroy(&sdev->pasids);
 	mutex_destroy(&sdev->lock);
@@ -120,32 +244,37 @@ void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *sdev)
 }
 
 /*
- * Runs before the driver's remove() and before the device leaves the
- * IOMMU core, so every PASID is detached while that is still legal. The
- * object stays in its file, dead (ENODEV), until destroyed; the device
- * itself is free to be bound again once its driver or it comes back.
+ * The driver bound beside a shared binding is going (UNBIND_DRIVER
+ * runs before its remove() and the DMA cleanup), or the device is
+ * leaving (DEL_DEVICE; REMOVED_DEVICE comes before the IOMMU core
+ * releases it, thanks to the priority below). The object stays in its
+ * file, DEAD (ENODEV), until destroyed.
  */
 static int pshim_bus_notify(struct notifier_block *nb, unsigned long action,
 			    void *data)
 {
-	struct dentry *dentry = NULL;
 	struct pshim_device *sdev;
 
-	if (action != BUS_NOTIFY_UNBIND_DRIVER && action != BUS_NOTIFY_DEL_DEVICE)
+	switch (action) {
+	case BUS_NOTIFY_UNBIND_DRIVER:
+	case BUS_NOTIFY_DEL_DEVICE:
+	case BUS_NOTIFY_REMOVED_DEVICE:
+		break;
+	default:
 		return NOTIFY_DONE;
+	}
 	mutex_lock(&pshim_devices_lock);
 	sdev = pshim_device_lookup(data);
-	if (sdev) {
-		pshim_pasid_detach_all(sdev, true);
-		dentry = pshim_device_unlist(sdev);
-	}
+	if (sdev)
+		pshim_device_kill(sdev);
 	mutex_unlock(&pshim_devices_lock);
-	debugfs_remove(dentry);
 	return NOTIFY_OK;
 }
 
 static struct notifier_block pshim_bus_nb = {
 	.notifier_call = pshim_bus_notify,
+	/* Before iommu_bus_notifier (priority 0) releases the device. */
+	.priority = 1,
 };
 
 int pshim_device_notifier_init(void)

@@ -23,7 +23,8 @@ struct dentry *pshim_debugfs_dir(void)
 
 u32 pshim_features(void)
 {
-	return pshim_have_atomic_replace() ? PASID_SHIM_FEAT_ATOMIC_REPLACE : 0;
+	return (pshim_have_atomic_replace() ? PASID_SHIM_FEAT_ATOMIC_REPLACE : 0) |
+	       (pshim_have_global_pasid() ? PASID_SHIM_FEAT_PASID_ALLOC : 0);
 }
 
 int pshim_obj_add(struct pshim_ctx *ctx, struct pshim_obj *obj,
@@ -52,6 +53,10 @@ void pshim_obj_remove(struct pshim_ctx *ctx, struct pshim_obj *obj)
 	xa_erase(&ctx->objects, obj->id);
 }
 
+/*
+ * The one privilege check: a descriptor opened with CAP_SYS_RAWIO may
+ * be handed to a process without it, as with /dev/vfio and iommufd.
+ */
 static int pshim_open(struct inode *inode, struct file *filp)
 {
 	struct pshim_ctx *ctx;
@@ -63,13 +68,15 @@ static int pshim_open(struct inode *inode, struct file *filp)
 		return -ENOMEM;
 	mutex_init(&ctx->lock);
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	xa_init_flags(&ctx->pasids, XA_FLAGS_ACCOUNT);
 	filp->private_data = ctx;
 	return 0;
 }
 
 /*
  * Devices first: destroying one detaches its PASIDs, which drops the
- * domains' users, so every domain is free to go afterwards.
+ * domains' users, so every domain is free to go afterwards; the global
+ * PASIDs last, when nothing can be attached to them.
  */
 static int pshim_release(struct inode *inode, struct file *filp)
 {
@@ -83,8 +90,10 @@ static int pshim_release(struct inode *inode, struct file *filp)
 			pshim_device_destroy(ctx, container_of(obj, struct pshim_device, obj));
 	xa_for_each(&ctx->objects, id, obj)
 		WARN_ON(pshim_domain_destroy(ctx, container_of(obj, struct pshim_domain, obj)));
+	pshim_pasid_free_all(ctx);
 	mutex_unlock(&ctx->lock);
 	xa_destroy(&ctx->objects);
+	xa_destroy(&ctx->pasids);
 	mutex_destroy(&ctx->lock);
 	kfree(ctx);
 	return 0;
@@ -108,11 +117,12 @@ static struct miscdevice pshim_misc = {
 
 static int pshim_stats_show(struct seq_file *m, void *unused)
 {
-	seq_printf(m, "devices %d\ndomains %d\nattachments %d\npinned_pages %ld\n",
+	seq_printf(m, "devices %d\ndomains %d\nattachments %d\npinned_pages %ld\npasids %d\n",
 		   atomic_read(&pshim_stats.devices),
 		   atomic_read(&pshim_stats.domains),
 		   atomic_read(&pshim_stats.attachments),
-		   atomic_long_read(&pshim_stats.pinned_pages));
+		   atomic_long_read(&pshim_stats.pinned_pages),
+		   atomic_read(&pshim_stats.pasids));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pshim_stats);

@@ -13,7 +13,7 @@ static int pshim_pasid_check(struct pshim_device *dev, u32 pasid,
 			     struct pshim_domain *dom)
 {
 	lockdep_assert_held(&dev->lock);
-	if (dev->dead)
+	if (dev->state != PSHIM_DEV_LIVE)
 		return -ENODEV;
 	/* The core range-checks only from 6.9, and not at all for 0. */
 	if (!pasid || pasid >= dev->max_pasids)
@@ -51,7 +51,10 @@ int pshim_pasid_attach(struct pshim_device *dev, u32 pasid,
 	ret = pshim_pasid_check(dev, pasid, dom);
 	if (ret)
 		goto err_unlock;
-	/* EBUSY for any domain already there, the same one included. */
+	/*
+	 * EBUSY for any domain already there, the same one included, as
+	 * the IOMMU core and iommufd_device_attach() answer.
+	 */
 	ret = xa_insert(&dev->pasids, pasid, entry, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto err_unlock;
@@ -171,17 +174,27 @@ out_unlock:
 	return ret;
 }
 
-void pshim_pasid_detach_all(struct pshim_device *dev, bool mark_dead)
+/* Every PASID of the device, when it dies; dev->lock held. */
+void pshim_pasid_detach_all(struct pshim_device *dev)
 {
 	struct pshim_pasid *entry;
 	unsigned long pasid;
 
-	mutex_lock(&dev->lock);
-	xa_for_each(&dev->pasids, pasid, entry)
+	lockdep_assert_held(&dev->lock);
+	xa_for_each(&dev->pasids, pasid, entry) {
 		pshim_pasid_remove(dev, pasid, entry);
-	if (mark_dead)
-		dev->dead = true;
+		cond_resched();
+	}
+}
+
+bool pshim_pasid_attached(struct pshim_device *dev, u32 pasid)
+{
+	bool ret;
+
+	mutex_lock(&dev->lock);
+	ret = xa_load(&dev->pasids, pasid);
 	mutex_unlock(&dev->lock);
+	return ret;
 }
 
 /*
@@ -207,7 +220,7 @@ int pshim_pasid_list(struct pshim_device *dev, struct pasid_shim_entry *out,
 	u32 n = 0;
 
 	mutex_lock(&dev->lock);
-	if (dev->dead) {
+	if (dev->state != PSHIM_DEV_LIVE) {
 		mutex_unlock(&dev->lock);
 		return -ENODEV;
 	}
@@ -221,4 +234,65 @@ int pshim_pasid_list(struct pshim_device *dev, struct pasid_shim_entry *out,
 	mutex_unlock(&dev->lock);
 	*count = n;
 	return 0;
+}
+
+/*
+ * PASIDs from the IOMMU core's global allocator, the one SVA and kernel
+ * drivers take theirs from: the file holds them until it frees them or
+ * closes, and may attach them to any of its devices.
+ */
+int pshim_pasid_alloc(struct pshim_ctx *ctx, struct pshim_device *dev,
+		      u32 *out)
+{
+	ioasid_t pasid;
+	int ret;
+
+	mutex_lock(&dev->lock);
+	if (dev->state != PSHIM_DEV_LIVE) {
+		mutex_unlock(&dev->lock);
+		return -ENODEV;
+	}
+	pasid = pshim_alloc_global_pasid(&dev->pdev->dev);
+	mutex_unlock(&dev->lock);
+	if (pasid == IOMMU_PASID_INVALID)
+		return pshim_have_global_pasid() ? -ENOSPC : -EOPNOTSUPP;
+	ret = xa_insert(&ctx->pasids, pasid, xa_mk_value(0), GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		pshim_free_global_pasid(pasid);
+		return ret;
+	}
+	atomic_inc(&pshim_stats.pasids);
+	*out = pasid;
+	return 0;
+}
+
+/* EBUSY while attached to a device of the file. */
+int pshim_pasid_free(struct pshim_ctx *ctx, u32 pasid)
+{
+	struct pshim_obj *obj;
+	unsigned long id;
+
+	if (!xa_load(&ctx->pasids, pasid))
+		return -ENOENT;
+	xa_for_each(&ctx->objects, id, obj)
+		if (obj->type == PSHIM_OBJ_DEVICE &&
+		    pshim_pasid_attached(container_of(obj, struct pshim_device, obj), pasid))
+			return -EBUSY;
+	xa_erase(&ctx->pasids, pasid);
+	pshim_free_global_pasid(pasid);
+	atomic_dec(&pshim_stats.pasids);
+	return 0;
+}
+
+/* At close, after every device is gone. */
+void pshim_pasid_free_all(struct pshim_ctx *ctx)
+{
+	unsigned long pasid;
+	void *entry;
+
+	xa_for_each(&ctx->pasids, pasid, entry) {
+		xa_erase(&ctx->pasids, pasid);
+		pshim_free_global_pasid(pasid);
+		atomic_dec(&pshim_stats.pasids);
+	}
 }

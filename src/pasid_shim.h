@@ -4,16 +4,22 @@
  *
  * An open file is a struct pshim_ctx; the devices it binds and the
  * domains it allocates are objects in its xarray, named to userspace by
- * ID. Lock order: ctx->lock, then pshim_devices_lock, then dev->lock,
- * then the IOMMU core's own locks. The bus notifier enters at
- * pshim_devices_lock. A domain is freed only when no PASID holds it
- * (dom->users), a device object only by its file.
+ * ID. Lock order:
+ *
+ *   ctx->lock -> device_lock(dev) -> pshim_devices_lock -> sdev->lock
+ *     -> the IOMMU core's own locks (group->mutex, ...)
+ *
+ * The driver core enters at device_lock (unbind) or at
+ * pshim_devices_lock (the bus notifier on device removal); nothing
+ * under pshim_devices_lock or sdev->lock waits for device_lock or for a
+ * file. A domain is freed only when no PASID holds it (dom->users), a
+ * device object only by its file (device.c tells the device's states).
  */
 #ifndef PASID_SHIM_H
 #define PASID_SHIM_H
 
+#include <linux/interval_tree.h>
 #include <linux/iommu.h>
-#include <linux/maple_tree.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/xarray.h>
@@ -37,19 +43,27 @@ struct pshim_obj {
 struct pshim_ctx {
 	struct mutex lock;		/* serialises this file's ioctls */
 	struct xarray objects;		/* id -> struct pshim_obj */
+	struct xarray pasids;		/* PASIDs from the global allocator */
 	u32 next_id;
+};
+
+/* See the top of device.c for who moves a device between these. */
+enum pshim_dev_state {
+	PSHIM_DEV_LIVE,			/* PASIDs may be attached */
+	PSHIM_DEV_DEAD,			/* all detached, ownership released */
 };
 
 struct pshim_device {
 	struct pshim_obj obj;
 	struct pci_dev *pdev;
-	struct list_head node;		/* on pshim_devices */
-	struct mutex lock;		/* pasids, dead */
+	struct list_head node;		/* on pshim_devices while listed */
+	struct dentry *debugfs;		/* exists while listed */
+	struct mutex lock;		/* state, pasids */
+	enum pshim_dev_state state;
+	bool exclusive;			/* holds the device's DMA ownership */
 	struct xarray pasids;		/* pasid -> struct pshim_pasid */
 	u32 max_pasids;
 	u32 nr_pasids;			/* entries in pasids */
-	bool dead;			/* driver unbound or device removed */
-	struct dentry *debugfs;
 };
 
 struct pshim_domain {
@@ -57,7 +71,7 @@ struct pshim_domain {
 	struct iommu_domain *domain;
 	struct iommu_device *iommu;	/* whose page tables these are */
 	atomic_t users;			/* PASIDs attached */
-	struct maple_tree mappings;	/* iova range -> struct pshim_mapping */
+	struct rb_root_cached mappings;	/* of struct pshim_mapping */
 };
 
 /* One attached PASID: its domain and the handle lent to the core. */
@@ -66,13 +80,14 @@ struct pshim_pasid {
 	struct pshim_domain *dom;
 };
 
+/*
+ * One MAP: a pinned user range mapped at node.start .. node.last. The
+ * pages themselves are found again through the domain when unmapped.
+ */
 struct pshim_mapping {
-	unsigned long iova;
-	size_t length;
-	unsigned long npages;
-	int prot;			/* IOMMU_READ | IOMMU_WRITE */
-	struct page **pages;
-	struct user_struct *user;	/* charged RLIMIT_MEMLOCK */
+	struct interval_tree_node node;
+	int prot;			/* IOMMU_READ | IOMMU_WRITE | ... */
+	struct user_struct *user;	/* charged RLIMIT_MEMLOCK, or NULL */
 	struct mm_struct *mm;		/* charged pinned_vm */
 };
 
@@ -81,6 +96,7 @@ struct pshim_stats {
 	atomic_t domains;
 	atomic_t attachments;
 	atomic_long_t pinned_pages;
+	atomic_t pasids;
 };
 
 extern struct pshim_stats pshim_stats;
@@ -92,7 +108,7 @@ void *pshim_obj_find(struct pshim_ctx *ctx, u32 id, enum pshim_obj_type type);
 void pshim_obj_remove(struct pshim_ctx *ctx, struct pshim_obj *obj);
 
 /* device.c */
-int pshim_device_bind(struct pshim_ctx *ctx, const char *name,
+int pshim_device_bind(struct pshim_ctx *ctx, const char *name, u32 flags,
 		      struct pshim_device **out);
 void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *dev);
 int pshim_device_notifier_init(void);
@@ -103,9 +119,9 @@ struct pshim_domain *pshim_domain_alloc(struct pshim_ctx *ctx,
 					struct pshim_device *dev);
 int pshim_domain_destroy(struct pshim_ctx *ctx, struct pshim_domain *dom);
 int pshim_domain_map(struct pshim_domain *dom, unsigned long uva,
-		     unsigned long iova, size_t length, int prot);
+		     unsigned long iova, u64 length, int prot);
 int pshim_domain_unmap(struct pshim_domain *dom, unsigned long iova,
-		       size_t length, u64 *unmapped);
+		       u64 length, u64 *unmapped);
 
 /* pasid.c */
 int pshim_pasid_attach(struct pshim_device *dev, u32 pasid,
@@ -113,10 +129,15 @@ int pshim_pasid_attach(struct pshim_device *dev, u32 pasid,
 int pshim_pasid_replace(struct pshim_device *dev, u32 pasid,
 			struct pshim_domain *dom, struct pshim_domain **old);
 int pshim_pasid_detach(struct pshim_device *dev, u32 pasid);
-void pshim_pasid_detach_all(struct pshim_device *dev, bool mark_dead);
+void pshim_pasid_detach_all(struct pshim_device *dev);
+bool pshim_pasid_attached(struct pshim_device *dev, u32 pasid);
 u32 pshim_pasid_count(struct pshim_device *dev);
 int pshim_pasid_list(struct pshim_device *dev, struct pasid_shim_entry *out,
 		     u32 capacity, u32 *count);
+int pshim_pasid_alloc(struct pshim_ctx *ctx, struct pshim_device *dev,
+		      u32 *out);
+int pshim_pasid_free(struct pshim_ctx *ctx, u32 pasid);
+void pshim_pasid_free_all(struct pshim_ctx *ctx);
 
 /* ioctl.c */
 long pshim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);

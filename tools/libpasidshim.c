@@ -33,8 +33,14 @@ int pshim_get_info(int fd, uint32_t *abi, uint32_t *features)
 
 int pshim_bind(int fd, const char *pci_name, uint32_t *dev_id, uint32_t *max_pasid)
 {
+	return pshim_bind_flags(fd, pci_name, 0, dev_id, max_pasid);
+}
+
+int pshim_bind_flags(int fd, const char *pci_name, uint32_t flags,
+		     uint32_t *dev_id, uint32_t *max_pasid)
+{
 	struct pasid_shim_bind c = {
-		.size = sizeof(c), .name_uptr = (uintptr_t)pci_name,
+		.size = sizeof(c), .flags = flags, .name_uptr = (uintptr_t)pci_name,
 	};
 	int ret = call(fd, PASID_SHIM_BIND, &c);
 
@@ -136,6 +142,23 @@ int pshim_destroy(int fd, uint32_t id)
 	return call(fd, PASID_SHIM_DESTROY, &c);
 }
 
+int pshim_pasid_alloc(int fd, uint32_t dev_id, uint32_t *pasid)
+{
+	struct pasid_shim_pasid_alloc c = { .size = sizeof(c), .dev_id = dev_id };
+	int ret = call(fd, PASID_SHIM_PASID_ALLOC, &c);
+
+	if (!ret)
+		*pasid = c.out_pasid;
+	return ret;
+}
+
+int pshim_pasid_free(int fd, uint32_t pasid)
+{
+	struct pasid_shim_pasid_free c = { .size = sizeof(c), .pasid = pasid };
+
+	return call(fd, PASID_SHIM_PASID_FREE, &c);
+}
+
 struct meaning {
 	const char *cmd;	/* NULL: any command */
 	int err;
@@ -147,10 +170,16 @@ static const struct meaning meanings[] = {
 	{ "open", EACCES, "the device node is root-only (0600)" },
 	{ "bind", ENODEV, "no such PCI device" },
 	{ "bind", EOPNOTSUPP, "no IOMMU, or the IOMMU gives the device no PASIDs" },
-	{ "bind", EBUSY, "device already bound by an open file" },
+	{ "bind", EBUSY, "bound by an open file already, owned by VFIO/iommufd (or its driver manages DMA itself), or (exclusive) a driver is bound" },
+	{ "bind", ENXIO, "no kernel driver bound: bind it --exclusive instead" },
+	{ "bind", EXDEV, "the device shares its IOMMU group with another device" },
 	{ "bind", EINVAL, "name longer than 31 characters" },
 	{ "attach", EINVAL, "PASID 0 or beyond the device's range, or a domain of another IOMMU" },
-	{ "attach", EBUSY, "PASID already attached" },
+	{ "attach", EBUSY, "PASID already attached (here, or by another user of the device such as SVA)" },
+	{ "pasid-alloc", ENOSPC, "the kernel's PASID space is used up" },
+	{ "pasid-alloc", EOPNOTSUPP, "this kernel has no global PASID allocator (before 6.6)" },
+	{ "pasid-free", ENOENT, "not a PASID this file allocated" },
+	{ "pasid-free", EBUSY, "PASID still attached to a device of this file" },
 	{ "replace", EINVAL, "PASID not attached, out of range, or the IOMMU refused the domain (the old one stays)" },
 	{ "detach", ENOENT, "PASID not attached" },
 	{ "detach", EINVAL, "PASID 0 or beyond the device's range" },
@@ -165,7 +194,7 @@ static const struct meaning meanings[] = {
 	{ "destroy", EBUSY, "domain still attached to a PASID" },
 	{ NULL, ENOENT, "no object with that ID, or one of the wrong kind" },
 	{ NULL, ENODEV, "the device is gone (driver unbound or device removed)" },
-	{ NULL, EPERM, "needs CAP_SYS_RAWIO" },
+	{ NULL, EPERM, "opening it needs CAP_SYS_RAWIO" },
 	{ NULL, EACCES, "the device node is root-only" },
 	{ NULL, ENOTTY, "command unknown to this module (too old?)" },
 	{ NULL, EOPNOTSUPP, "unknown flag or non-zero reserved field" },

@@ -14,7 +14,10 @@
 
 int pshim_open(const char *path);	/* fd, or -errno */
 int pshim_get_info(int fd, uint32_t *abi, uint32_t *features);
+/* Shared binding (flags 0); pshim_bind_flags() for PASID_SHIM_BIND_EXCLUSIVE. */
 int pshim_bind(int fd, const char *pci_name, uint32_t *dev_id, uint32_t *max_pasid);
+int pshim_bind_flags(int fd, const char *pci_name, uint32_t flags,
+		     uint32_t *dev_id, uint32_t *max_pasid);
 int pshim_domain_alloc(int fd, uint32_t dev_id, uint32_t *domain_id);
 int pshim_map(int fd, uint32_t domain_id, const void *va, uint64_t length,
 	      uint64_t iova, uint32_t flags);
@@ -28,6 +31,9 @@ int pshim_detach(int fd, uint32_t dev_id, uint32_t pasid);
 int pshim_list(int fd, uint32_t dev_id, struct pasid_shim_entry *entries,
 	       uint32_t capacity, uint32_t *count);
 int pshim_destroy(int fd, uint32_t id);
+/* A PASID from the kernel's global allocator, held by this open file. */
+int pshim_pasid_alloc(int fd, uint32_t dev_id, uint32_t *pasid);
+int pshim_pasid_free(int fd, uint32_t pasid);
 
 /* What an errno means for a command in the pasid_shim contract. */
 const char *pshim_strerror(const char *cmd, int err);

@@ -42,7 +42,8 @@ static void usage(FILE *f)
 		"usage: pasidctl [--json] [--device PATH] COMMAND [ARGS]\n"
 		"commands:\n"
 		"  info                               ABI version and features\n"
-		"  bind PCI_NAME                      bind a device, e.g. 0000:01:00.0\n"
+		"  bind PCI_NAME [--exclusive]        bind a device, e.g. 0000:01:00.0; --exclusive\n"
+		"                                     takes a driverless device's DMA ownership\n"
 		"  domain-alloc DEV                   new paging domain of DEV's IOMMU\n"
 		"  map DOMAIN IOVA LENGTH [--pattern BYTE | --file PATH] [--read|--write]\n"
 		"                                     pin and map memory (default read+write)\n"
@@ -52,6 +53,8 @@ static void usage(FILE *f)
 		"  detach DEV PASID                   detach the PASID\n"
 		"  list DEV                           attached PASIDs in order\n"
 		"  destroy ID                         destroy a domain or a device\n"
+		"  pasid-alloc DEV                    a PASID from the kernel's allocator\n"
+		"  pasid-free PASID                   give it back\n"
 		"  echo WORDS...                      print WORDS (a marker in scripts)\n"
 		"  script [FILE]                      run commands from FILE (or stdin) on one open file;\n"
 		"                                     'NAME = COMMAND ...' names the ID made, '$NAME' uses it\n"
@@ -175,27 +178,34 @@ static int run(int argc, char **argv, uint32_t *made, int *has_made)
 		if (ret)
 			return refused(cmd, ret, "info");
 		if (json)
-			printf("{\"cmd\":\"info\",\"abi_version\":%u,\"features\":%u,\"atomic_replace\":%s}\n",
-			       abi, feat, feat & PASID_SHIM_FEAT_ATOMIC_REPLACE ? "true" : "false");
+			printf("{\"cmd\":\"info\",\"abi_version\":%u,\"features\":%u,\"atomic_replace\":%s,\"pasid_alloc\":%s}\n",
+			       abi, feat, feat & PASID_SHIM_FEAT_ATOMIC_REPLACE ? "true" : "false",
+			       feat & PASID_SHIM_FEAT_PASID_ALLOC ? "true" : "false");
 		else
-			printf("abi %u, replace %s\n", abi,
+			printf("abi %u, replace %s, pasid-alloc %s\n", abi,
 			       feat & PASID_SHIM_FEAT_ATOMIC_REPLACE ? "atomic (kernel)" :
-			       "emulated (detach + attach)");
+			       "emulated (detach + attach)",
+			       feat & PASID_SHIM_FEAT_PASID_ALLOC ? "yes" : "no");
 		return 0;
 	}
 	if (!strcmp(cmd, "bind")) {
-		if (argc != 2)
-			return bad("bind takes PCI_NAME");
+		uint32_t flags = 0;
+
+		if (argc == 3 && !strcmp(argv[2], "--exclusive"))
+			flags = PASID_SHIM_BIND_EXCLUSIVE;
+		else if (argc != 2)
+			return bad("bind takes PCI_NAME [--exclusive]");
 		if (ensure_open())
 			return 1;
-		ret = pshim_bind(fd, argv[1], &a, &b);
+		ret = pshim_bind_flags(fd, argv[1], flags, &a, &b);
 		if (ret)
 			return refused(cmd, ret, "bind %s", argv[1]);
 		if (json)
-			printf("{\"cmd\":\"bind\",\"pci_name\":\"%s\",\"dev_id\":%u,\"max_pasid\":%u}\n",
-			       argv[1], a, b);
+			printf("{\"cmd\":\"bind\",\"pci_name\":\"%s\",\"dev_id\":%u,\"max_pasid\":%u,\"exclusive\":%s}\n",
+			       argv[1], a, b, flags ? "true" : "false");
 		else
-			printf("dev %u: %s, PASIDs 1..%u\n", a, argv[1], b ? b - 1 : 0);
+			printf("dev %u: %s, PASIDs 1..%u%s\n", a, argv[1], b ? b - 1 : 0,
+			       flags ? ", exclusive" : "");
 		*made = a;
 		*has_made = 1;
 		return 0;
@@ -375,6 +385,36 @@ static int run(int argc, char **argv, uint32_t *made, int *has_made)
 			printf("{\"cmd\":\"destroy\",\"id\":%u}\n", a);
 		else
 			printf("destroyed %u\n", a);
+		return 0;
+	}
+	if (!strcmp(cmd, "pasid-alloc")) {
+		if (argc != 2 || parse_u32(argv[1], &a))
+			return bad("pasid-alloc takes DEV");
+		if (ensure_open())
+			return 1;
+		ret = pshim_pasid_alloc(fd, a, &b);
+		if (ret)
+			return refused(cmd, ret, "pasid-alloc on dev %u", a);
+		if (json)
+			printf("{\"cmd\":\"pasid-alloc\",\"dev_id\":%u,\"pasid\":%u}\n", a, b);
+		else
+			printf("pasid %u\n", b);
+		*made = b;
+		*has_made = 1;
+		return 0;
+	}
+	if (!strcmp(cmd, "pasid-free")) {
+		if (argc != 2 || parse_u32(argv[1], &a))
+			return bad("pasid-free takes PASID");
+		if (ensure_open())
+			return 1;
+		ret = pshim_pasid_free(fd, a);
+		if (ret)
+			return refused(cmd, ret, "pasid-free %u", a);
+		if (json)
+			printf("{\"cmd\":\"pasid-free\",\"pasid\":%u}\n", a);
+		else
+			printf("pasid %u freed\n", a);
 		return 0;
 	}
 	return bad("unknown command '%s'", cmd);

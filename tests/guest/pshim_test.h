@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/pasid_shim.h>
 
 #include "libpasidshim.h"
@@ -249,6 +251,20 @@ static inline int t_destroy(int fd, uint32_t id)
 {
 	t_calls++;
 	return pshim_destroy(fd, id);
+}
+
+/* Drop one capability (below 32) from this process for good; 0 if done. */
+static inline int t_drop_cap(int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[0].effective &= ~(1u << cap);
+	d[0].permitted &= ~(1u << cap);
+	d[0].inheritable &= ~(1u << cap);
+	return syscall(SYS_capset, &h, d) ? -1 : 0;
 }
 
 static inline void t_init(void)

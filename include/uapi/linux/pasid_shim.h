@@ -20,7 +20,7 @@
 #include <linux/types.h>
 
 #define PASID_SHIM_TYPE		0xBC
-#define PASID_SHIM_ABI_VERSION	1
+#define PASID_SHIM_ABI_VERSION	2
 
 enum {
 	PASID_SHIM_CMD_BASE = 0x80,
@@ -34,12 +34,16 @@ enum {
 	PASID_SHIM_CMD_DETACH,
 	PASID_SHIM_CMD_LIST,
 	PASID_SHIM_CMD_DESTROY,
+	PASID_SHIM_CMD_PASID_ALLOC,
+	PASID_SHIM_CMD_PASID_FREE,
 };
 
 /* out_features of PASID_SHIM_GET_INFO */
 enum pasid_shim_features {
 	/* REPLACE uses the kernel's atomic iommu_replace_device_pasid() */
 	PASID_SHIM_FEAT_ATOMIC_REPLACE = 1 << 0,
+	/* PASID_SHIM_PASID_ALLOC works (the kernel has a global allocator) */
+	PASID_SHIM_FEAT_PASID_ALLOC = 1 << 1,
 };
 
 /**
@@ -58,16 +62,30 @@ struct pasid_shim_info {
 
 #define PASID_SHIM_GET_INFO _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_GET_INFO)
 
+/* flags of PASID_SHIM_BIND */
+enum pasid_shim_bind_flags {
+	/*
+	 * Take the device's DMA ownership, as VFIO and iommufd do: the
+	 * device must have no driver; while bound, its RID is blocked, no
+	 * kernel driver can bind to it and nobody else can claim it.
+	 */
+	PASID_SHIM_BIND_EXCLUSIVE = 1 << 0,
+};
+
 /**
  * struct pasid_shim_bind - ioctl(PASID_SHIM_BIND)
  * @size: sizeof(struct pasid_shim_bind)
- * @flags: must be 0
+ * @flags: 0 (shared) or PASID_SHIM_BIND_EXCLUSIVE
  * @name_uptr: NUL-terminated PCI device name, "0000:01:00.0", at most
  *	32 bytes with the NUL
  * @out_dev_id: ID of the bound device
  * @out_max_pasid: valid PASIDs are 1 .. out_max_pasid - 1
  *
- * A device is bound by at most one open file at a time (EBUSY).
+ * Shared (flags 0): beside the kernel driver bound to the device, whose
+ * DMA ownership keeps VFIO and iommufd away; the binding ends (ENODEV)
+ * when that driver is unbound. Exclusive: see PASID_SHIM_BIND_EXCLUSIVE.
+ * Either way the device must be alone in its IOMMU group, and a device
+ * is bound by at most one open file at a time (EBUSY).
  */
 struct pasid_shim_bind {
 	__u32 size;
@@ -154,8 +172,9 @@ struct pasid_shim_unmap {
  * @domain_id: the domain to attach
  * @out_old_domain_id: REPLACE: the domain attached before; ATTACH: 0
  *
- * ATTACH fails with EBUSY when the PASID has a domain already; REPLACE
- * needs one (EINVAL otherwise) and leaves it attached if it fails.
+ * ATTACH fails with EINVAL when the PASID has a domain already (as
+ * mainline iommufd); REPLACE needs one (EINVAL otherwise) and leaves it
+ * attached if it fails.
  */
 struct pasid_shim_attach {
 	__u32 size;
@@ -217,14 +236,55 @@ struct pasid_shim_list {
 /**
  * struct pasid_shim_destroy - ioctl(PASID_SHIM_DESTROY)
  * @size: sizeof(struct pasid_shim_destroy)
+ * @flags: must be 0
  * @id: a domain (EBUSY while attached to any PASID) or a bound device
  *	(its PASIDs are detached, then it is unbound)
+ * @__reserved: must be 0
  */
 struct pasid_shim_destroy {
 	__u32 size;
+	__u32 flags;
 	__u32 id;
+	__u32 __reserved;
 };
 
 #define PASID_SHIM_DESTROY _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_DESTROY)
+
+/**
+ * struct pasid_shim_pasid_alloc - ioctl(PASID_SHIM_PASID_ALLOC)
+ * @size: sizeof(struct pasid_shim_pasid_alloc)
+ * @flags: must be 0
+ * @dev_id: a bound device: the PASID is below its out_max_pasid
+ * @out_pasid: a PASID from the kernel's global allocator (the one SVA
+ *	and kernel drivers use), so no other user of the IOMMU holds it
+ *
+ * The PASID belongs to the open file until PASID_SHIM_PASID_FREE or
+ * close; attach it to any device of the file.
+ */
+struct pasid_shim_pasid_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 out_pasid;
+};
+
+#define PASID_SHIM_PASID_ALLOC _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_PASID_ALLOC)
+
+/**
+ * struct pasid_shim_pasid_free - ioctl(PASID_SHIM_PASID_FREE)
+ * @size: sizeof(struct pasid_shim_pasid_free)
+ * @flags: must be 0
+ * @pasid: a PASID this file got from PASID_SHIM_PASID_ALLOC (ENOENT
+ *	otherwise), attached to no device of the file (EBUSY otherwise)
+ * @__reserved: must be 0
+ */
+struct pasid_shim_pasid_free {
+	__u32 size;
+	__u32 flags;
+	__u32 pasid;
+	__u32 __reserved;
+};
+
+#define PASID_SHIM_PASID_FREE _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_PASID_FREE)
 
 #endif /* _UAPI_LINUX_PASID_SHIM_H */
