@@ -33,9 +33,9 @@
  *
  * LIVE -> DEAD is pshim_device_kill(), called by exactly two paths:
  *  - the file (DESTROY, close, SIGKILL), in pshim_device_destroy();
- *  - the bus notifier, when the driver bound beside it is unbound
- *    (BUS_NOTIFY_UNBIND_DRIVER: device_lock held, before the driver's
- *    remove() and the DMA cleanup) or the device is removed
+ *  - the bus notifier, when the driver a shared binding sits beside is
+ *    unbound (BUS_NOTIFY_UNBIND_DRIVER: device_lock held, before the
+ *    driver's remove() and its DMA cleanup) or the device is removed
  *    (BUS_NOTIFY_DEL_DEVICE, and BUS_NOTIFY_REMOVED_DEVICE, which this
  *    notifier sees before the IOMMU core's: its priority is higher).
  * Both hold pshim_devices_lock from the lookup until the device is off
@@ -247,8 +247,10 @@ void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *sdev)
  * The driver bound beside a shared binding is going (UNBIND_DRIVER
  * runs before its remove() and the DMA cleanup), or the device is
  * leaving (DEL_DEVICE; REMOVED_DEVICE comes before the IOMMU core
- * releases it, thanks to the priority below). The object stays in its
- * file, DEAD (ENODEV), until destroyed.
+ * releases it, thanks to the priority below). A driver that binds to
+ * an exclusively held device can only be one that manages DMA itself
+ * (the others fail to probe), so its unbind changes nothing here. The
+ * object stays in its file, DEAD (ENODEV), until destroyed.
  */
 static int pshim_bus_notify(struct notifier_block *nb, unsigned long action,
 			    void *data)
@@ -265,7 +267,8 @@ static int pshim_bus_notify(struct notifier_block *nb, unsigned long action,
 	}
 	mutex_lock(&pshim_devices_lock);
 	sdev = pshim_device_lookup(data);
-	if (sdev)
+	/* An exclusive binding owns the DMA; a driver (vfio-pci) may come and go. */
+	if (sdev && !(action == BUS_NOTIFY_UNBIND_DRIVER && sdev->exclusive))
 		pshim_device_kill(sdev);
 	mutex_unlock(&pshim_devices_lock);
 	return NOTIFY_OK;

@@ -182,20 +182,21 @@ static inline void t_expect_no_leak(const char *after)
 {
 	long d = t_stat("devices"), m = t_stat("domains");
 	long a = t_stat("attachments"), p = t_stat("pinned_pages");
+	long g = t_stat("pasids");
 
-	t_result(!d && !m && !a && !p,
-		 "after %s: stats devices %ld domains %ld attachments %ld pinned_pages %ld",
-		 after, d, m, a, p);
+	t_result(!d && !m && !a && !p && !g,
+		 "after %s: stats devices %ld domains %ld attachments %ld pinned_pages %ld pasids %ld",
+		 after, d, m, a, p, g);
 }
 
 /* A line for make check's reliability summary of one family of tests. */
 static inline void t_reliability(const char *family, long calls, long faults)
 {
 	long leaks = 0;
-	const char *k[] = { "devices", "domains", "attachments", "pinned_pages" };
+	const char *k[] = { "devices", "domains", "attachments", "pinned_pages", "pasids" };
 	unsigned int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		leaks += t_stat(k[i]) > 0 ? t_stat(k[i]) : 0;
 	printf("# reliability: %s calls=%ld faults=%ld leaks=%ld\n", family, calls,
 	       faults, leaks);

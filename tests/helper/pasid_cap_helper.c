@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test-only helper: give emulated PCIe endpoints (each alone behind a
- * root port) a PCIe PASID extended capability. No QEMU endpoint has
+ * Test-only helper: give emulated PCIe endpoints (one per root port: the
+ * first function of a multi-function slot) a PCIe PASID extended
+ * capability. No QEMU endpoint has
  * one, and the shim cannot be tested on real hardware tables without it.
  *
  * For each endpoint it replaces the config accessors of its bus (the
@@ -37,7 +38,7 @@ struct helper_ep {
 	struct pci_ops ops;
 };
 
-#define HELPER_MAX_EPS 4
+#define HELPER_MAX_EPS 6
 static struct helper_ep eps[HELPER_MAX_EPS];
 static int neps;
 
@@ -225,6 +226,11 @@ static int __init helper_init(void)
 			return -ENODEV;
 		}
 		for (i = 0; i < n; i++) {
+			/* Another function of a slot already given one. */
+			if (helper_ep(found[i]->bus)) {
+				pci_dev_put(found[i]);
+				continue;
+			}
 			ret = helper_add(found[i]);
 			if (ret) {
 				while (++i < n)

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Regressions: the review's reproductions of kernel crashes with
+ * ordinary root actions, one named case each. Each crashed or misbehaved
+ * on the module before the device-lifetime rework (panic_on_warn turns
+ * a WARN into the end of the run); each must now leave the hardware's
+ * PASID table empty and the shim's stats at zero.
+ *
+ *  1 close / SIGKILL / DESTROY racing a driver unbind or a sysfs remove,
+ *    with thousands of PASIDs attached
+ *  2 BIND + ATTACH landing inside a driver unbind
+ *  3 BIND racing a sysfs remove
+ *  4 a device owned by VFIO
+ *  5 MAP of 1 TiB, and an over-limit 64 GiB MAP
+ *  6 two files taking turns to BIND and DESTROY one device (debugfs)
+ *  7 a multi-function slot without ACS (a two-device IOMMU group)
+ *
+ * usage: t_regress [SEED [CASES]]   (CASES: digits, default 1234567)
+ */
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "pshim_sys.h"
+
+#define NATTACH 4096
+
+static unsigned int seed;
+static const char *dev2;
+
+static unsigned int rnd(unsigned int n)
+{
+	return rand_r(&seed) % n;
+}
+
+/* After a case: nothing of the shim left, in the stats or in hardware. */
+static void expect_clean(const char *dev, const char *after)
+{
+	t_result(t_hw("\"check\":\"pasid_set\",\"dev\":\"%s\",\"pasids\":[]", dev),
+		 "%s: the whole PASID table of %s is empty", after, dev);
+	t_expect_no_leak(after);
+}
+
+static void pipe_wait(int fd)
+{
+	char c;
+
+	if (read(fd, &c, 1) != 1)
+		_exit(99);
+}
+
+static void pipe_kick(int fd)
+{
+	if (write(fd, "x", 1) != 1)
+		_exit(98);
+}
+
+/*
+ * A child binds dev, attaches NATTACH PASIDs, says so, waits for the
+ * go, then tears down by close or DESTROY (or is SIGKILLed).
+ */
+static void holder(const char *dev, int how, int ready, int go)
+{
+	uint32_t id, max, dom;
+	uint32_t p;
+	int fd = t_open();
+
+	if (t_bind(fd, dev, &id, &max) || t_domain_alloc(fd, id, &dom))
+		_exit(1);
+	for (p = 1; p <= NATTACH; p++)
+		if (t_attach(fd, id, p, dom))
+			_exit(2);
+	pipe_kick(ready);
+	pipe_wait(go);
+	if (how == 1)
+		t_destroy(fd, id);
+	else if (how == 2)
+		pause();	/* SIGKILLed */
+	close(fd);
+	_exit(0);
+}
+
+static void case1_teardown_vs_gone(void)
+{
+	static const char *const td[] = { "close", "DESTROY", "SIGKILL" };
+	static const char *const gone[] = { "driver unbind", "sysfs remove" };
+	int t, g, r, bad = 0, round_bad;
+
+	for (t = 0; t < 3; t++)
+		for (g = 0; g < 2; g++)
+			for (r = 0; r < 3; r++) {
+				int ready[2], go[2], st = 0;
+				pid_t pid;
+
+				if (pipe(ready) || pipe(go))
+					exit(1);
+				pid = fork();
+				if (!pid)
+					holder(t_dev, t, ready[1], go[0]);
+				pipe_wait(ready[0]);
+				pipe_kick(go[1]);
+				if (t == 2) {
+					usleep(rnd(3000));
+					kill(pid, SIGKILL);
+				} else {
+					usleep(rnd(3000));
+				}
+				if (g == 0)
+					sys_unbind(t_dev);
+				else
+					sys_remove(t_dev);
+				waitpid(pid, &st, 0);
+				round_bad = (t != 2 && !(WIFEXITED(st) && !WEXITSTATUS(st))) +
+					    !!sys_restore(t_dev);
+				if (round_bad)
+					printf("# 1: %s racing %s, round %d: %d bad\n",
+					       td[t], gone[g], r, round_bad);
+				bad += round_bad;
+				close(ready[0]);
+				close(ready[1]);
+				close(go[0]);
+				close(go[1]);
+			}
+	t_result(!bad, "1: close/DESTROY/SIGKILL racing driver unbind and sysfs remove with %d PASIDs, 18 rounds (%d bad)",
+		 NATTACH, bad);
+	expect_clean(t_dev, "1");
+}
+
+static void case2_bind_inside_unbind(void)
+{
+	pid_t pid = fork();
+	int i, st = 0, bad = 0;
+
+	if (!pid) {
+		/* Rebind as soon as the old binding is gone, forever. */
+		uint32_t id = 0, max, dom, p;
+		int fd = t_open();
+
+		for (;;) {
+			if (!id && t_bind(fd, t_dev, &id, &max))
+				continue;
+			if (t_domain_alloc(fd, id, &dom))
+				goto again;
+			for (p = 1; p <= 64; p++)
+				if (t_attach(fd, id, p, dom))
+					break;
+again:
+			t_destroy(fd, id);
+			id = 0;
+		}
+	}
+	for (i = 0; i < 12; i++) {
+		usleep(rnd(20000));
+		bad += !!sys_unbind(t_dev);
+		usleep(rnd(20000));
+		bad += !!sys_bind(t_dev, "nvme");
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	bad += !!sys_restore(t_dev);
+	t_result(!bad, "2: BIND + ATTACH looping against 12 driver unbind/rebind cycles (%d failed steps)",
+		 bad);
+	expect_clean(t_dev, "2");
+}
+
+static void case3_bind_vs_remove(void)
+{
+	int r, bad = 0;
+
+	for (r = 0; r < 15; r++) {
+		int ready[2], st = 0;
+		pid_t pid;
+
+		if (pipe(ready))
+			exit(1);
+		pid = fork();
+		if (!pid) {
+			/* Bind as often as possible while the device goes. */
+			uint32_t id = 0, max, dom = 0;
+			int fd = t_open(), bound = 0, ret;
+			struct timespec end;
+
+			pipe_kick(ready[1]);
+			clock_gettime(CLOCK_MONOTONIC, &end);
+			end.tv_sec += 2;
+			for (;;) {
+				struct timespec now;
+
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				if (now.tv_sec > end.tv_sec ||
+				    (now.tv_sec == end.tv_sec && now.tv_nsec > end.tv_nsec))
+					break;
+				if (sys_dev_is(t_dev, "") == 0 && !bound)
+					break;
+				if (!bound && !t_bind(fd, t_dev, &id, &max)) {
+					bound = 1;
+					t_domain_alloc(fd, id, &dom);
+				}
+				if (bound && dom)
+					t_attach(fd, id, 1 + rnd(1000), dom);
+				if (bound && sys_dev_is(t_dev, "") == 0)
+					break;
+			}
+			/* Gone now: a binding made in time must say so. */
+			if (bound) {
+				ret = t_attach(fd, id, 7, dom);
+				if (ret != -ENODEV && ret != -ENOENT)
+					_exit(3);
+				if (pshim_list(fd, id, NULL, 0, &max) != -ENODEV)
+					_exit(4);
+			}
+			close(fd);
+			_exit(0);
+		}
+		pipe_wait(ready[0]);
+		usleep(rnd(5000));
+		bad += !!sys_remove(t_dev);
+		waitpid(pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			bad++;
+		bad += !!sys_restore(t_dev);
+		close(ready[0]);
+		close(ready[1]);
+	}
+	t_result(!bad, "3: BIND racing sysfs remove, 15 rounds: a late binding answers ENODEV (%d bad)",
+		 bad);
+	expect_clean(t_dev, "3");
+}
+
+static void case4_vfio(void)
+{
+	struct vfio_hold h;
+	uint32_t id, max;
+	int fd = t_open(), ret;
+
+	t_expect(sys_to_vfio(dev2), 0, "4: give the second endpoint to vfio-pci");
+	t_expect(t_bind(fd, dev2, &id, &max), -EBUSY,
+		 "4: BIND beside vfio-pci (it manages DMA itself)");
+	ret = sys_vfio_claim(dev2, &h);
+	t_expect(ret, 0, "4: VFIO group in a type1 container");
+	t_expect(t_bind(fd, dev2, &id, &max), -EBUSY, "4: BIND a VFIO-owned device");
+	t_expect(pshim_bind_flags(fd, dev2, PASID_SHIM_BIND_EXCLUSIVE, &id, &max), -EBUSY,
+		 "4: BIND it exclusively");
+	sys_vfio_release(&h);
+	t_result(sys_restore(dev2) == 0, "4: VFIO closed, the device back with nvme");
+	close(fd);
+	expect_clean(dev2, "4");
+}
+
+static void case5_huge_map(void)
+{
+	const uint64_t tib = 1ULL << 40;
+	struct rlimit rl;
+	uint32_t id, max, dom;
+	int fd = t_open(), st = 0;
+	char *va;
+	pid_t pid;
+
+	t_bind(fd, t_dev, &id, &max);
+	t_domain_alloc(fd, id, &dom);
+	/* 1 TiB of address space: the first 8 MiB usable, the rest not. */
+	va = mmap(NULL, tib, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	t_result(va != MAP_FAILED, "5: 1 TiB of address space reserved");
+	t_expect(t_map(fd, dom, va, tib, 0, PASID_SHIM_MAP_READ), -EFAULT,
+		 "5: MAP 1 TiB of inaccessible memory");
+	mprotect(va, 8 << 20, PROT_READ | PROT_WRITE);
+	memset(va, 0x55, 8 << 20);
+	t_expect(t_map(fd, dom, va, tib, 0, PASID_SHIM_MAP_READ | PASID_SHIM_MAP_WRITE), -EFAULT,
+		 "5: MAP 1 TiB whose first 8 MiB pin");
+	t_result(t_stat("pinned_pages") == 0, "5: and nothing stays pinned (%ld)",
+		 t_stat("pinned_pages"));
+	t_expect(t_map(fd, dom, va, 8 << 20, 0, PASID_SHIM_MAP_READ), 0,
+		 "5: the same IOVA maps afterwards");
+	/* Over RLIMIT_MEMLOCK without CAP_IPC_LOCK: refused before pinning. */
+	pid = fork();
+	if (!pid) {
+		rl.rlim_cur = rl.rlim_max = 64 << 10;
+		if (t_drop_cap(CAP_IPC_LOCK) || setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(2);
+		_exit(t_map(fd, dom, va, 64ULL << 30, 1ULL << 40, PASID_SHIM_MAP_READ) == -ENOMEM ? 0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	t_result(WIFEXITED(st) && !WEXITSTATUS(st),
+		 "5: MAP of 64 GiB over a 64 KiB RLIMIT_MEMLOCK is ENOMEM (status %d)", st);
+	close(fd);
+	munmap(va, tib);
+	expect_clean(t_dev, "5");
+}
+
+static void case6_turns(void)
+{
+	pid_t pids[2];
+	int i, st, bad = 0;
+
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		if (!pids[i]) {
+			char path[160];
+			uint32_t id, max;
+			int fd = t_open(), n, missing = 0;
+
+			snprintf(path, sizeof(path), "/sys/kernel/debug/pasid_shim/%s", t_dev);
+			for (n = 0; n < 150; ) {
+				if (t_bind(fd, t_dev, &id, &max))
+					continue;
+				if (access(path, R_OK))
+					missing++;
+				t_destroy(fd, id);
+				n++;
+			}
+			_exit(missing ? 1 : 0);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		waitpid(pids[i], &st, 0);
+		bad += !WIFEXITED(st) || WEXITSTATUS(st);
+	}
+	t_result(!bad, "6: two files take turns to BIND and DESTROY 300 times: every binding has its debugfs file");
+	expect_clean(t_dev, "6");
+}
+
+static void case7_multifunction(void)
+{
+	const char *mf0 = getenv("PSHIM_MF0");
+	uint32_t id, max;
+	int fd;
+
+	if (!mf0 || !*mf0) {
+		t_result(0, "7: the guest has a multi-function slot (PSHIM_MF0)");
+		return;
+	}
+	fd = t_open();
+	t_result(sys_group(mf0) == sys_group(getenv("PSHIM_MF1")),
+		 "7: %s and its sibling share IOMMU group %d", mf0, sys_group(mf0));
+	t_expect(t_bind(fd, mf0, &id, &max), -EXDEV, "7: BIND a device of a two-device group");
+	sys_unbind(mf0);
+	t_expect(pshim_bind_flags(fd, mf0, PASID_SHIM_BIND_EXCLUSIVE, &id, &max), -EXDEV,
+		 "7: BIND it exclusively, driverless");
+	t_result(sys_restore(mf0) == 0, "7: nvme back on it");
+	close(fd);
+	t_expect_no_leak("7");
+}
+
+int main(int argc, char **argv)
+{
+	static void (*const cases[])(void) = {
+		case1_teardown_vs_gone, case2_bind_inside_unbind, case3_bind_vs_remove,
+		case4_vfio, case5_huge_map, case6_turns, case7_multifunction,
+	};
+	const char *which = argc > 2 ? argv[2] : "1234567";
+
+	t_init();
+	seed = argc > 1 ? strtoul(argv[1], NULL, 0) : (unsigned int)time(NULL);
+	printf("# t_regress seed %u\n", seed);
+	dev2 = getenv("PSHIM_DEV2");
+	if (!dev2 || !*dev2) {
+		printf("Bail out! PSHIM_DEV2 not set\n");
+		return 1;
+	}
+	for (; *which; which++)
+		if (*which >= '1' && *which <= '7')
+			cases[*which - '1']();
+	return t_done();
+}
