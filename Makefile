@@ -18,7 +18,7 @@ TOOL_SRCS := tools/pasidctl.c tools/libpasidshim.c
 TOOL_HDRS := tools/libpasidshim.h include/uapi/linux/pasid_shim.h
 PREFIX ?= /usr
 
-.PHONY: all bench fuzz tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
+.PHONY: all bench fuzz torture tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
 
 all: module
 
@@ -99,6 +99,14 @@ install: tools/pasidctl
 # The whole test suite; ends with one line "N passed, N failed".
 check:
 	tests/run-checks
+
+# The race torture for longer than make check's 12 rounds:
+# TORTURE_ROUNDS, TORTURE_SEED (printed by every run), TORTURE_KVER,
+# TORTURE_FSTS.
+TORTURE_ROUNDS ?= 300
+torture:
+	scripts/vm-run --tap --timeout 14400 $(if $(TORTURE_KVER),--kernel $(TORTURE_KVER)) \
+		--fsts $(or $(TORTURE_FSTS),off) -- ./t_torture $(TORTURE_ROUNDS) $(TORTURE_SEED)
 
 # A longer ioctl fuzz run than make check's: FUZZ_CALLS, FUZZ_SEED.
 FUZZ_CALLS ?= 2000000

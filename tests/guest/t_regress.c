@@ -23,7 +23,7 @@
 #include <time.h>
 #include "pshim_sys.h"
 
-#define NATTACH 4096
+#define NATTACH 16384
 
 static unsigned int seed;
 static const char *dev2;
@@ -88,7 +88,7 @@ static void case1_teardown_vs_gone(void)
 
 	for (t = 0; t < 3; t++)
 		for (g = 0; g < 2; g++)
-			for (r = 0; r < 3; r++) {
+			for (r = 0; r < 1; r++) {
 				int ready[2], go[2], st = 0;
 				pid_t pid;
 
@@ -121,7 +121,7 @@ static void case1_teardown_vs_gone(void)
 				close(go[0]);
 				close(go[1]);
 			}
-	t_result(!bad, "1: close/DESTROY/SIGKILL racing driver unbind and sysfs remove with %d PASIDs, 18 rounds (%d bad)",
+	t_result(!bad, "1: close/DESTROY/SIGKILL racing driver unbind and sysfs remove with %d PASIDs, 6 rounds (%d bad)",
 		 NATTACH, bad);
 	expect_clean(t_dev, "1");
 }
@@ -230,18 +230,26 @@ static void case3_bind_vs_remove(void)
 static void case4_vfio(void)
 {
 	struct vfio_hold h;
-	uint32_t id, max;
+	uint32_t id, max, dom;
 	int fd = t_open(), ret;
 
 	t_expect(sys_to_vfio(dev2), 0, "4: give the second endpoint to vfio-pci");
-	t_expect(t_bind(fd, dev2, &id, &max), -EBUSY,
-		 "4: BIND beside vfio-pci (it manages DMA itself)");
 	ret = sys_vfio_claim(dev2, &h);
 	t_expect(ret, 0, "4: VFIO group in a type1 container");
-	t_expect(t_bind(fd, dev2, &id, &max), -EBUSY, "4: BIND a VFIO-owned device");
+	ret = t_bind(fd, dev2, &id, &max);
+	t_expect(ret, -EBUSY, "4: BIND a VFIO-owned device");
+	if (!ret) {
+		/* What the review did next: the close of VFIO then WARNed. */
+		t_domain_alloc(fd, id, &dom);
+		t_attach(fd, id, 1, dom);
+	}
 	t_expect(pshim_bind_flags(fd, dev2, PASID_SHIM_BIND_EXCLUSIVE, &id, &max), -EBUSY,
 		 "4: BIND it exclusively");
 	sys_vfio_release(&h);
+	close(fd);
+	fd = t_open();
+	t_expect(t_bind(fd, dev2, &id, &max), -EBUSY,
+		 "4: BIND beside vfio-pci, not claimed (it manages DMA itself)");
 	t_result(sys_restore(dev2) == 0, "4: VFIO closed, the device back with nvme");
 	close(fd);
 	expect_clean(dev2, "4");
@@ -357,8 +365,16 @@ int main(int argc, char **argv)
 		printf("Bail out! PSHIM_DEV2 not set\n");
 		return 1;
 	}
-	for (; *which; which++)
-		if (*which >= '1' && *which <= '7')
-			cases[*which - '1']();
+	for (; *which; which++) {
+		struct timespec a, b;
+
+		if (*which < '1' || *which > '7')
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		cases[*which - '1']();
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		printf("# case %c took %ld ms\n", *which,
+		       (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000);
+	}
 	return t_done();
 }
