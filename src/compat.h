@@ -48,12 +48,13 @@ struct pshim_attach_handle {
 #endif
 };
 
+/* h may be NULL where nobody will look the handle up (the benchmark). */
 static inline int pshim_attach_pasid(struct iommu_domain *domain,
 				     struct device *dev, ioasid_t pasid,
 				     struct pshim_attach_handle *h)
 {
 #if defined(HAVE_IOMMU_ATTACH_DEVICE_PASID_HANDLE)
-	return iommu_attach_device_pasid(domain, dev, pasid, &h->handle);
+	return iommu_attach_device_pasid(domain, dev, pasid, h ? &h->handle : NULL);
 #else
 	return iommu_attach_device_pasid(domain, dev, pasid);
 #endif
@@ -74,6 +75,17 @@ static inline int pshim_iommu_map(struct iommu_domain *domain,
 	return iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL_ACCOUNT);
 #else
 	return iommu_map(domain, iova, paddr, size, prot);
+#endif
+}
+
+static inline ssize_t pshim_iommu_map_sg(struct iommu_domain *domain,
+					  unsigned long iova, struct scatterlist *sg,
+					  unsigned int nents, int prot)
+{
+#if defined(HAVE_IOMMU_MAP_GFP)
+	return iommu_map_sg(domain, iova, sg, nents, prot, GFP_KERNEL_ACCOUNT);
+#else
+	return iommu_map_sg(domain, iova, sg, nents, prot);
 #endif
 }
 
@@ -154,6 +166,28 @@ static inline void pshim_free_global_pasid(ioasid_t pasid)
 }
 #endif
 
+/*
+ * Does iommu_attach_device_pasid() undo a refused attach on a device
+ * that was never set up (6.2-6.9)? Then guard.c keeps refusals away.
+ */
+static inline bool pshim_attach_undo_unsafe(void)
+{
+#if defined(HAVE_REMOVE_DEV_PASID_TWO_ARGS)
+	return true;
+#else
+	return false;
+#endif
+}
+
+static inline bool pshim_behind_vmd(struct pci_dev *pdev)
+{
+#if defined(HAVE_IS_VMD)
+	return is_vmd(pdev->bus);
+#else
+	return false;
+#endif
+}
+
 /* What the probes found, for modinfo (main.c). */
 #if defined(HAVE_IOMMU_REPLACE_DEVICE_PASID)
 #define PSHIM_PROBED_REPLACE "replace=atomic"
@@ -171,6 +205,11 @@ static inline void pshim_free_global_pasid(ioasid_t pasid)
 #define PSHIM_PROBED_HANDLE " attach-handle=yes"
 #else
 #define PSHIM_PROBED_HANDLE " attach-handle=no"
+#endif
+#if defined(HAVE_REMOVE_DEV_PASID_TWO_ARGS)
+#define PSHIM_PROBED_GUARD " refused-attach-undo=unsafe(guarded)"
+#else
+#define PSHIM_PROBED_GUARD " refused-attach-undo=safe"
 #endif
 
 #endif /* PASID_SHIM_COMPAT_H */

@@ -85,23 +85,40 @@ static int pshim_device_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(pshim_device);
 
-static int pshim_count_dev(struct device *dev, void *data)
+struct pshim_group_walk {
+	struct device *dev;
+	unsigned int others;
+	bool found;
+};
+
+static int pshim_group_dev(struct device *d, void *data)
 {
-	(*(unsigned int *)data)++;
+	struct pshim_group_walk *w = data;
+
+	if (d == w->dev)
+		w->found = true;
+	else
+		w->others++;
 	return 0;
 }
 
-/* Is dev alone in its IOMMU group? */
-static bool pshim_device_singleton(struct device *dev)
+/*
+ * dev alone in its IOMMU group (EXDEV otherwise), and the IOMMU core done
+ * adding it there (EBUSY while a hot-added device is half probed: the
+ * core lists it in the group and sets its domain under one lock).
+ */
+static int pshim_device_group_check(struct device *dev)
 {
 	struct iommu_group *group = iommu_group_get(dev);
-	unsigned int n = 0;
+	struct pshim_group_walk w = { .dev = dev };
 
 	if (!group)
-		return false;
-	iommu_group_for_each_dev(group, &n, pshim_count_dev);
+		return -EBUSY;
+	iommu_group_for_each_dev(group, &w, pshim_group_dev);
 	iommu_group_put(group);
-	return n == 1;
+	if (w.others)
+		return -EXDEV;
+	return w.found ? 0 : -EBUSY;
 }
 
 /* Still on the bus: the driver core has not begun to remove it. */
@@ -118,18 +135,30 @@ static bool pshim_device_on_bus(struct device *dev)
  * May dev be bound, and who owns its DMA? device_lock and
  * pshim_devices_lock held, so neither its driver nor the list changes.
  */
-static int pshim_device_check(struct device *dev, bool exclusive)
+static int pshim_device_check(struct pshim_device *sdev, bool exclusive)
 {
+	struct device *dev = &sdev->pdev->dev;
+	int ret;
+
 	lockdep_assert_held(&pshim_devices_lock);
 	if (!pshim_device_on_bus(dev))
 		return -ENODEV;
-	/* No IOMMU, or one that gives the device no PASIDs. */
-	if (!dev->iommu || !dev->iommu_group || !dev->iommu->max_pasids)
+	/* No IOMMU (EOPNOTSUPP), or one still probing a hot-added device. */
+	if (!dev->iommu)
+		return -EOPNOTSUPP;
+	if (!dev->iommu_group)
+		return -EBUSY;
+	ret = pshim_device_group_check(dev);
+	if (ret)
+		return ret;
+	/* An IOMMU that gives the device no PASIDs. */
+	if (!dev->iommu->max_pasids)
 		return -EOPNOTSUPP;
 	if (pshim_device_lookup(dev))
 		return -EBUSY;
-	if (!pshim_device_singleton(dev))
-		return -EXDEV;
+	ret = pshim_guard_bind(sdev);
+	if (ret)
+		return ret;
 	if (exclusive)
 		return dev->driver ? -EBUSY : 0;
 	/* Shared: its driver's DMA ownership must be the kernel's DMA API. */
@@ -163,7 +192,7 @@ int pshim_device_bind(struct pshim_ctx *ctx, const char *name, u32 flags,
 
 	device_lock(dev);
 	mutex_lock(&pshim_devices_lock);
-	ret = pshim_device_check(dev, exclusive);
+	ret = pshim_device_check(sdev, exclusive);
 	if (ret)
 		goto err_unlock;
 	sdev->max_pasids = dev->iommu->max_pasids;

@@ -55,6 +55,7 @@ struct pshim_domain *pshim_domain_alloc(struct pshim_ctx *ctx,
 	}
 	dom->domain = domain;
 	dom->iommu = dev->pdev->dev.iommu->iommu_dev;
+	dom->max_iova = min_t(u64, domain->geometry.aperture_end, dev->max_iova);
 	mutex_unlock(&dev->lock);
 
 	ret = pshim_obj_add(ctx, &dom->obj, PSHIM_OBJ_DOMAIN);

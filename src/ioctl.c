@@ -110,7 +110,8 @@ static int pshim_map(struct pshim_ucmd *ucmd)
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
 	geo = &dom->domain->geometry;
-	if (cmd->iova < geo->aperture_start || last > geo->aperture_end)
+	/* The aperture, and what the IOMMU translates (guard.c). */
+	if (cmd->iova < geo->aperture_start || last > dom->max_iova)
 		return -ERANGE;
 	/*
 	 * IOMMU_CACHE as VFIO type1 and iommufd: DMA snoops the CPU caches

@@ -51,6 +51,9 @@ int pshim_pasid_attach(struct pshim_device *dev, u32 pasid,
 	ret = pshim_pasid_check(dev, pasid, dom);
 	if (ret)
 		goto err_unlock;
+	ret = pshim_guard_attach(dev, dom);
+	if (ret)
+		goto err_unlock;
 	/*
 	 * EBUSY for any domain already there, the same one included, as
 	 * the IOMMU core and iommufd_device_attach() answer.
@@ -91,6 +94,10 @@ static int pshim_pasid_swap(struct pshim_device *dev, u32 pasid,
 	if (pshim_have_atomic_replace())
 		return pshim_replace_pasid(new->dom->domain, d, pasid, &new->handle);
 
+	/* Nothing the driver would refuse gets past here (guard.c). */
+	ret = pshim_guard_attach(dev, new->dom);
+	if (ret)
+		return ret;
 	pshim_detach_pasid(old->dom->domain, d, pasid);
 	ret = pshim_attach_pasid(new->dom->domain, d, pasid, &new->handle);
 	if (!ret)

@@ -62,6 +62,8 @@ struct pshim_device {
 	enum pshim_dev_state state;
 	bool exclusive;			/* holds the device's DMA ownership */
 	struct xarray pasids;		/* pasid -> struct pshim_pasid */
+	u64 max_iova;			/* what its IOMMU translates (guard.c) */
+	struct device *vtd;		/* its VT-d unit's sysfs device, or NULL */
 	u32 max_pasids;
 	u32 nr_pasids;			/* entries in pasids */
 };
@@ -70,6 +72,7 @@ struct pshim_domain {
 	struct pshim_obj obj;
 	struct iommu_domain *domain;
 	struct iommu_device *iommu;	/* whose page tables these are */
+	u64 max_iova;			/* aperture and the IOMMU's reach */
 	atomic_t users;			/* PASIDs attached */
 	struct rb_root_cached mappings;	/* of struct pshim_mapping */
 };
@@ -138,6 +141,10 @@ int pshim_pasid_alloc(struct pshim_ctx *ctx, struct pshim_device *dev,
 		      u32 *out);
 int pshim_pasid_free(struct pshim_ctx *ctx, u32 pasid);
 void pshim_pasid_free_all(struct pshim_ctx *ctx);
+
+/* guard.c */
+int pshim_guard_bind(struct pshim_device *dev);
+int pshim_guard_attach(struct pshim_device *dev, struct pshim_domain *dom);
 
 /* ioctl.c */
 long pshim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);

@@ -22,18 +22,8 @@
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include "compat_probes.h"
-
-#if defined(HAVE_IOMMU_REPLACE_DEVICE_PASID)
-int iommu_replace_device_pasid(struct iommu_domain *domain,
-			       struct device *dev, ioasid_t pasid,
-			       struct iommu_attach_handle *handle);
-#if defined(HAVE_MODULE_IMPORT_NS_TOKEN)
-MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
-#else
-MODULE_IMPORT_NS("IOMMUFD_INTERNAL");
-#endif
-#endif
+/* The module's own compat layer: one set of probes for everything built. */
+#include "compat.h"
 
 static DEFINE_MUTEX(bench_lock);
 static char result[128];
@@ -46,7 +36,7 @@ static struct device *bench_dev(const char *name)
 
 static long bench_attach(struct device *dev, u32 pasid, u32 iters)
 {
-	struct iommu_domain *d = iommu_paging_domain_alloc(dev);
+	struct iommu_domain *d = pshim_paging_domain_alloc(dev);
 	u64 t0;
 	long ret = 0;
 	u32 i;
@@ -55,9 +45,9 @@ static long bench_attach(struct device *dev, u32 pasid, u32 iters)
 		return PTR_ERR(d);
 	t0 = ktime_get_ns();
 	for (i = 0; i < iters && !ret; i++) {
-		ret = iommu_attach_device_pasid(d, dev, pasid, NULL);
+		ret = pshim_attach_pasid(d, dev, pasid, NULL);
 		if (!ret)
-			iommu_detach_device_pasid(d, dev, pasid);
+			pshim_detach_pasid(d, dev, pasid);
 	}
 	if (!ret)
 		ret = ktime_get_ns() - t0;
@@ -71,44 +61,40 @@ static long bench_replace(struct device *dev, u32 pasid, u32 iters)
 	long ret = 0;
 	u32 i, cur = 0;
 	u64 t0;
-#if defined(HAVE_IOMMU_REPLACE_DEVICE_PASID)
-	struct iommu_attach_handle *held = NULL, *h;
-#endif
+	struct pshim_attach_handle *held = NULL, *h;
 
-	d[0] = iommu_paging_domain_alloc(dev);
-	d[1] = iommu_paging_domain_alloc(dev);
+	d[0] = pshim_paging_domain_alloc(dev);
+	d[1] = pshim_paging_domain_alloc(dev);
 	if (IS_ERR(d[0]) || IS_ERR(d[1])) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	ret = iommu_attach_device_pasid(d[0], dev, pasid, NULL);
+	ret = pshim_attach_pasid(d[0], dev, pasid, NULL);
 	if (ret)
 		goto out_free;
 	t0 = ktime_get_ns();
 	for (i = 0; i < iters && !ret; i++) {
-#if defined(HAVE_IOMMU_REPLACE_DEVICE_PASID)
-		/* A fresh handle each time; the core keeps the last one. */
-		h = kzalloc(sizeof(*h), GFP_KERNEL);
-		ret = h ? iommu_replace_device_pasid(d[!cur], dev, pasid, h) : -ENOMEM;
-		if (!ret) {
-			kfree(held);
-			held = h;
+		if (pshim_have_atomic_replace()) {
+			/* A fresh handle each time; the core keeps the last one. */
+			h = kzalloc(sizeof(*h), GFP_KERNEL);
+			ret = h ? pshim_replace_pasid(d[!cur], dev, pasid, h) : -ENOMEM;
+			if (!ret) {
+				kfree(held);
+				held = h;
+			} else {
+				kfree(h);
+			}
 		} else {
-			kfree(h);
+			pshim_detach_pasid(d[cur], dev, pasid);
+			ret = pshim_attach_pasid(d[!cur], dev, pasid, NULL);
 		}
-#else
-		iommu_detach_device_pasid(d[cur], dev, pasid);
-		ret = iommu_attach_device_pasid(d[!cur], dev, pasid, NULL);
-#endif
 		if (!ret)
 			cur = !cur;
 	}
 	if (!ret)
 		ret = ktime_get_ns() - t0;
-	iommu_detach_device_pasid(d[cur], dev, pasid);
-#if defined(HAVE_IOMMU_REPLACE_DEVICE_PASID)
+	pshim_detach_pasid(d[cur], dev, pasid);
 	kfree(held);
-#endif
 out_free:
 	if (!IS_ERR(d[1]))
 		iommu_domain_free(d[1]);
@@ -119,7 +105,7 @@ out_free:
 
 static long bench_scale(struct device *dev, u32 n, u32 iters, u64 *detach_ns)
 {
-	struct iommu_domain *d = iommu_paging_domain_alloc(dev);
+	struct iommu_domain *d = pshim_paging_domain_alloc(dev);
 	u64 att = 0, t0;
 	long ret = 0;
 	u32 i, r, done;
@@ -130,14 +116,14 @@ static long bench_scale(struct device *dev, u32 n, u32 iters, u64 *detach_ns)
 	for (r = 0; r < iters && !ret; r++) {
 		t0 = ktime_get_ns();
 		for (done = 0; done < n; done++) {
-			ret = iommu_attach_device_pasid(d, dev, done + 1, NULL);
+			ret = pshim_attach_pasid(d, dev, done + 1, NULL);
 			if (ret)
 				break;
 		}
 		att += ktime_get_ns() - t0;
 		t0 = ktime_get_ns();
 		for (i = 0; i < done; i++)
-			iommu_detach_device_pasid(d, dev, i + 1);
+			pshim_detach_pasid(d, dev, i + 1);
 		*detach_ns += ktime_get_ns() - t0;
 		cond_resched();
 	}
@@ -149,7 +135,7 @@ static long bench_map(struct device *dev, u32 pasid, unsigned long va,
 		      unsigned long len, u32 iters, u64 *unmap_ns)
 {
 	unsigned long npages = len >> PAGE_SHIFT;
-	struct iommu_domain *d = iommu_paging_domain_alloc(dev);
+	struct iommu_domain *d = pshim_paging_domain_alloc(dev);
 	struct page **pages;
 	struct sg_table sgt;
 	u64 map_ns = 0, t0;
@@ -161,7 +147,7 @@ static long bench_map(struct device *dev, u32 pasid, unsigned long va,
 		return PTR_ERR(d);
 	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
 	/* Attached, as a domain in use is: its maps then need IOTLB syncs. */
-	ret = pages ? iommu_attach_device_pasid(d, dev, pasid, NULL) : -ENOMEM;
+	ret = pages ? pshim_attach_pasid(d, dev, pasid, NULL) : -ENOMEM;
 	if (ret) {
 		kvfree(pages);
 		iommu_domain_free(d);
@@ -184,8 +170,8 @@ static long bench_map(struct device *dev, u32 pasid, unsigned long va,
 			unpin_user_pages(pages, npages);
 			break;
 		}
-		mapped = iommu_map_sg(d, 0, sgt.sgl, sgt.orig_nents,
-				      IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);
+		mapped = pshim_iommu_map_sg(d, 0, sgt.sgl, sgt.orig_nents,
+					    IOMMU_READ | IOMMU_WRITE);
 		map_ns += ktime_get_ns() - t0;
 		t0 = ktime_get_ns();
 		if (mapped == len)
@@ -196,7 +182,7 @@ static long bench_map(struct device *dev, u32 pasid, unsigned long va,
 		unpin_user_pages_dirty_lock(pages, npages, true);
 		*unmap_ns += ktime_get_ns() - t0;
 	}
-	iommu_detach_device_pasid(d, dev, pasid);
+	pshim_detach_pasid(d, dev, pasid);
 	kvfree(pages);
 	iommu_domain_free(d);
 	return ret ? ret : map_ns;
@@ -269,3 +255,4 @@ module_init(bench_init);
 module_exit(bench_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Test-only: time the raw IOMMU calls pasid_shim wraps");
+PSHIM_IMPORT_NS();

@@ -30,35 +30,43 @@ mkfifo /tmp/ctl
 pid=$!
 exec 3>/tmp/ctl
 lines=0
+# Feeds one line and waits for its output line, which lands in
+# /tmp/step.last. Called directly, never in a pipeline: a pipeline would
+# run it in a subshell, and the line count would not advance.
 step() {
 	echo "$1" >&3
 	lines=$((lines + 1))
 	i=0
-	while [ "$(wc -l </tmp/ctl.out)" -lt $lines ] && [ $i -lt 200 ]; do
+	while [ "$(wc -l </tmp/ctl.out)" -lt $lines ] && [ $i -lt 500 ]; do
 		usleep 20000
 		i=$((i + 1))
 	done
-	tail -n 1 /tmp/ctl.out
+	tail -n 1 /tmp/ctl.out >/tmp/step.last
 }
-step "dev = bind $PSHIM_DEV" | grep -q '"max_pasid":1048576' &&
+step "dev = bind $PSHIM_DEV"
+	grep -q '"max_pasid":1048576' /tmp/step.last &&
 	ok "bind prints JSON with max_pasid" || notok "bind JSON: $(tail -n 1 /tmp/ctl.out)"
-step 'a = domain-alloc $dev' >/dev/null
-step 'b = domain-alloc $dev' >/dev/null
-step 'map $a 0x100000 64K --pattern 0x11' | grep -q '"length":65536' &&
+step 'a = domain-alloc $dev'
+step 'b = domain-alloc $dev'
+step 'map $a 0x100000 64K --pattern 0x11'
+	grep -q '"length":65536' /tmp/step.last &&
 	ok "map 64K with pattern 0x11" || notok "map: $(tail -n 1 /tmp/ctl.out)"
-step 'map $b 0x100000 64K --pattern 0x22 --read' >/dev/null
-step 'attach $dev 5 $a' >/dev/null
-step 'attach $dev 9 $b' >/dev/null
+step 'map $b 0x100000 64K --pattern 0x22 --read'
+step 'attach $dev 5 $a'
+step 'attach $dev 9 $b'
 expect "pasid 5 translates to pattern 0x11" translate 5 1052672 1111111111111111
 expect "pasid 9 translates to pattern 0x22" translate 9 1052672 2222222222222222
-step 'list $dev' | grep -q '"entries":\[{"pasid":5,"domain_id":2},{"pasid":9,"domain_id":3}\]' &&
+step 'list $dev'
+	grep -q '"entries":\[{"pasid":5,"domain_id":2},{"pasid":9,"domain_id":3}\]' /tmp/step.last &&
 	ok "list: pasids 5 and 9 in order" || notok "list: $(tail -n 1 /tmp/ctl.out)"
-step 'replace $dev 5 $b' | grep -q '"old_domain_id":2' &&
+step 'replace $dev 5 $b'
+	grep -q '"old_domain_id":2' /tmp/step.last &&
 	ok "replace reports the old domain" || notok "replace: $(tail -n 1 /tmp/ctl.out)"
 expect "after replace pasid 5 translates to pattern 0x22" translate 5 1052672 2222222222222222
-step 'detach $dev 5' >/dev/null
+step 'detach $dev 5'
 expect "after detach pasid 5 does not translate" translate 5 1052672 ""
-step 'unmap $b 0 1G' | grep -q '"unmapped":65536' &&
+step 'unmap $b 0 1G'
+	grep -q '"unmapped":65536' /tmp/step.last &&
 	ok "unmap reports 64K" || notok "unmap: $(tail -n 1 /tmp/ctl.out)"
 expect "after unmap pasid 9 does not translate" translate 9 1052672 ""
 exec 3>&-
