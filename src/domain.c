@@ -166,8 +166,15 @@ static void pshim_unmap_unpin(struct pshim_domain *dom, unsigned long iova,
 		}
 		off += len;
 	}
-	iommu_iotlb_sync(domain, &gather);
-	pshim_unpin_runs(runs, nr, dirty);
+	/*
+	 * Never sync an empty gather: its range is ULONG_MAX..0, and
+	 * intel-iommu (6.12, first-stage) turns that into a PASID IOTLB
+	 * invalidation the unit rejects, and retries it forever.
+	 */
+	if (nr) {
+		iommu_iotlb_sync(domain, &gather);
+		pshim_unpin_runs(runs, nr, dirty);
+	}
 }
 
 /*

@@ -23,6 +23,8 @@ from qemu.qmp.legacy import QEMUMonitorProtocol  # noqa: E402
 import vtd  # noqa: E402
 
 SPLAT = re.compile(r"WARNING:|BUG:|Oops|Call Trace|lockdep|KASAN|UBSAN|"
+                   r"blocked for more than|Invalidation Queue Error|"
+                   r"Invalidation Time-out Error|"
                    r"possible circular locking|DMAR: DRHD: handling fault|"
                    r"Kernel panic|general protection fault")
 
@@ -158,7 +160,10 @@ class Runner:
         iommu = "intel-iommu,intremap=on,caching-mode=on,scalable-mode=on,pasid-bits=%d" % a.pasid_bits
         if a.fsts == "on":
             iommu += ",fsts=on"
+        # A task blocked for 60 s is reported with its stack (a hang is
+        # a failure with a trace, not a silent timeout).
         append = ("console=ttyS0 intel_iommu=on,sm_on iommu.strict=1 panic=-1 "
+                  "sysctl.kernel.hung_task_timeout_secs=60 "
                   "oops=panic panic_on_warn=1 loglevel=7 " + a.append)
         cmd = ["qemu-system-x86_64",
                "-M", "q35,kernel-irqchip=split", "-accel", a.accel,
