@@ -79,9 +79,9 @@ static inline int pshim_iommu_map(struct iommu_domain *domain,
 }
 
 static inline ssize_t pshim_iommu_map_sg(struct iommu_domain *domain,
-					  unsigned long iova,
-					  struct scatterlist *sg,
-					  unsigned int nents, int prot)
+					 unsigned long iova,
+					 struct scatterlist *sg,
+					 unsigned int nents, int prot)
 {
 #if defined(HAVE_IOMMU_MAP_GFP)
 	return iommu_map_sg(domain, iova, sg, nents, prot, GFP_KERNEL_ACCOUNT);
