@@ -61,14 +61,18 @@ static void pipe_kick(int fd)
  */
 static void holder(const char *dev, int how, int ready, int go)
 {
-	uint32_t id, max, dom;
+	uint32_t id, max, dom[64];
 	uint32_t p;
 	int fd = t_open();
 
-	if (t_bind(fd, dev, &id, &max) || t_domain_alloc(fd, id, &dom))
+	if (t_bind(fd, dev, &id, &max))
 		_exit(1);
+	/* 256 PASIDs a domain: the kernel's per-domain lists stay short. */
+	for (p = 0; p < 64; p++)
+		if (t_domain_alloc(fd, id, &dom[p]))
+			_exit(1);
 	for (p = 1; p <= NATTACH; p++)
-		if (t_attach(fd, id, p, dom))
+		if (t_attach(fd, id, p, dom[p % 64]))
 			_exit(2);
 	pipe_kick(ready);
 	pipe_wait(go);
