@@ -48,6 +48,15 @@ struct pshim_attach_handle {
 #endif
 };
 
+static inline bool pshim_attach_takes_handle(void)
+{
+#if defined(HAVE_IOMMU_ATTACH_DEVICE_PASID_HANDLE)
+	return true;
+#else
+	return false;
+#endif
+}
+
 /* h may be NULL where nobody will look the handle up (the benchmark). */
 static inline int pshim_attach_pasid(struct iommu_domain *domain,
 				     struct device *dev, ioasid_t pasid,

@@ -72,14 +72,15 @@ static struct pshim_device *pshim_device_lookup(struct device *dev)
 static int pshim_device_show(struct seq_file *m, void *unused)
 {
 	struct pshim_device *sdev = m->private;
-	struct pshim_pasid *entry;
 	unsigned long pasid;
+	void *entry;
 
 	mutex_lock(&sdev->lock);
 	seq_printf(m, "device %s %s\n", pci_name(sdev->pdev),
 		   sdev->exclusive ? "exclusive" : "shared");
 	xa_for_each(&sdev->pasids, pasid, entry)
-		seq_printf(m, "pasid %lu domain %u\n", pasid, entry->dom->obj.id);
+		seq_printf(m, "pasid %lu domain %u\n", pasid,
+			   pshim_entry_dom(entry)->obj.id);
 	mutex_unlock(&sdev->lock);
 	return 0;
 }

@@ -23,6 +23,8 @@
 
 /* Pages pinned per pin_user_pages_fast() call: one page of pointers. */
 #define PSHIM_PIN_BATCH		(PAGE_SIZE / sizeof(struct page *))
+/* A MAP this small pins into an array on the stack: no allocation. */
+#define PSHIM_PIN_SMALL		16
 /* Physically contiguous runs unmapped per IOTLB flush. */
 #define PSHIM_UNMAP_RUNS	16
 
@@ -214,10 +216,10 @@ int pshim_domain_map(struct pshim_domain *dom, unsigned long uva,
 		     unsigned long iova, u64 length, int prot)
 {
 	unsigned int gup = FOLL_LONGTERM | (prot & IOMMU_WRITE ? FOLL_WRITE : 0);
-	unsigned long npages = length >> PAGE_SHIFT, done = 0, i, n;
+	unsigned long npages = length >> PAGE_SHIFT, done = 0, i, n, batch;
+	struct page *small[PSHIM_PIN_SMALL], **pages = small;
 	struct pshim_run run = {};
 	struct pshim_mapping *map;
-	struct page **pages;
 	int ret;
 
 	if (interval_tree_iter_first(&dom->mappings, iova, iova + length - 1))
@@ -232,14 +234,18 @@ int pshim_domain_map(struct pshim_domain *dom, unsigned long uva,
 	ret = pshim_charge(map, npages);
 	if (ret)
 		goto err_free;
-	pages = (struct page **)__get_free_page(GFP_KERNEL_ACCOUNT);
-	if (!pages) {
-		ret = -ENOMEM;
-		goto err_uncharge;
+	batch = ARRAY_SIZE(small);
+	if (npages > batch) {
+		pages = (struct page **)__get_free_page(GFP_KERNEL_ACCOUNT);
+		if (!pages) {
+			ret = -ENOMEM;
+			goto err_uncharge;
+		}
+		batch = PSHIM_PIN_BATCH;
 	}
 
 	while (done < npages) {
-		n = min_t(unsigned long, npages - done, PSHIM_PIN_BATCH);
+		n = min(npages - done, batch);
 		ret = pin_user_pages_fast(uva + (done << PAGE_SHIFT), n, gup, pages);
 		if (ret <= 0) {
 			ret = ret ? ret : -EFAULT;
@@ -267,7 +273,8 @@ int pshim_domain_map(struct pshim_domain *dom, unsigned long uva,
 			      run.len, prot);
 	if (ret)
 		goto err_unwind;
-	free_page((unsigned long)pages);
+	if (pages != small)
+		free_page((unsigned long)pages);
 	interval_tree_insert(&map->node, &dom->mappings);
 	return 0;
 
@@ -277,7 +284,8 @@ err_unwind:
 		pshim_unpin_run(run.phys, run.len, false);
 	pshim_unmap_unpin(dom, iova, (done << PAGE_SHIFT) - run.len,
 			  prot & IOMMU_WRITE);
-	free_page((unsigned long)pages);
+	if (pages != small)
+		free_page((unsigned long)pages);
 err_uncharge:
 	pshim_uncharge(map);
 err_free:

@@ -87,43 +87,114 @@ static int pshim_domain_alloc_ioctl(struct pshim_ucmd *ucmd)
 	return ret;
 }
 
-static int pshim_map(struct pshim_ucmd *ucmd)
-{
-	struct pasid_shim_map *cmd = ucmd->cmd;
-	struct iommu_domain_geometry *geo;
-	struct pshim_domain *dom;
-	u64 last;
-	int prot;
+/* Longest array a _MANY command takes. */
+#define PSHIM_MANY_MAX		BIT(20)
+/* Elements copied in per step of a _MANY command. */
+#define PSHIM_MANY_CHUNK	32
 
-	if (cmd->flags & ~(PASID_SHIM_MAP_READ | PASID_SHIM_MAP_WRITE) ||
-	    cmd->__reserved)
-		return -EOPNOTSUPP;
-	if (!cmd->flags)
-		return -EINVAL;
-	if (!cmd->length || !PAGE_ALIGNED(cmd->length) ||
-	    !PAGE_ALIGNED(cmd->user_va) || !PAGE_ALIGNED(cmd->iova))
-		return -EINVAL;
-	if (check_add_overflow(cmd->iova, cmd->length - 1, &last) ||
-	    cmd->user_va + cmd->length < cmd->user_va)
-		return -EOVERFLOW;
-	dom = pshim_obj_find(ucmd->ctx, cmd->domain_id, PSHIM_OBJ_DOMAIN);
-	if (IS_ERR(dom))
-		return PTR_ERR(dom);
-	geo = &dom->domain->geometry;
-	/* The aperture, and what the IOMMU translates (guard.c). */
-	if (cmd->iova < geo->aperture_start || last > dom->max_iova)
-		return -ERANGE;
+/* MAP flags, checked; the IOMMU_* prot they ask for. */
+static int pshim_map_prot(u32 flags, u32 reserved)
+{
 	/*
 	 * IOMMU_CACHE as VFIO type1 and iommufd: DMA snoops the CPU caches
 	 * where the IOMMU leaves that to the page tables (SMMUv3, AMD-Vi).
 	 * Intel VT-d ignores it, so the emulated one here cannot show it.
 	 */
-	prot = IOMMU_CACHE;
-	if (cmd->flags & PASID_SHIM_MAP_READ)
+	int prot = IOMMU_CACHE;
+
+	if (flags & ~(PASID_SHIM_MAP_READ | PASID_SHIM_MAP_WRITE) || reserved)
+		return -EOPNOTSUPP;
+	if (!flags)
+		return -EINVAL;
+	if (flags & PASID_SHIM_MAP_READ)
 		prot |= IOMMU_READ;
-	if (cmd->flags & PASID_SHIM_MAP_WRITE)
+	if (flags & PASID_SHIM_MAP_WRITE)
 		prot |= IOMMU_WRITE;
-	return pshim_domain_map(dom, cmd->user_va, cmd->iova, cmd->length, prot);
+	return prot;
+}
+
+/* One buffer's own checks: alignment and wrap. */
+static int pshim_map_check(const struct pasid_shim_map_entry *e, u64 *last)
+{
+	if (!e->length || !PAGE_ALIGNED(e->length) ||
+	    !PAGE_ALIGNED(e->user_va) || !PAGE_ALIGNED(e->iova))
+		return -EINVAL;
+	if (check_add_overflow(e->iova, e->length - 1, last) ||
+	    e->user_va + e->length < e->user_va)
+		return -EOVERFLOW;
+	return 0;
+}
+
+/* The aperture, and what the IOMMU translates (guard.c); then map. */
+static int pshim_map_into(struct pshim_domain *dom,
+			  const struct pasid_shim_map_entry *e, u64 last, int prot)
+{
+	if (e->iova < dom->domain->geometry.aperture_start || last > dom->max_iova)
+		return -ERANGE;
+	return pshim_domain_map(dom, e->user_va, e->iova, e->length, prot);
+}
+
+static int pshim_map(struct pshim_ucmd *ucmd)
+{
+	struct pasid_shim_map *cmd = ucmd->cmd;
+	struct pasid_shim_map_entry e = {
+		.user_va = cmd->user_va, .length = cmd->length, .iova = cmd->iova,
+	};
+	struct pshim_domain *dom;
+	int prot, ret;
+	u64 last;
+
+	prot = pshim_map_prot(cmd->flags, cmd->__reserved);
+	if (prot < 0)
+		return prot;
+	ret = pshim_map_check(&e, &last);
+	if (ret)
+		return ret;
+	dom = pshim_obj_find(ucmd->ctx, cmd->domain_id, PSHIM_OBJ_DOMAIN);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	return pshim_map_into(dom, &e, last, prot);
+}
+
+/*
+ * MAP_MANY: each buffer as a MAP of its own, in order, stopping at the
+ * first that fails; out_done says how many are mapped.
+ */
+static int pshim_map_many(struct pshim_ucmd *ucmd)
+{
+	struct pasid_shim_map_many *cmd = ucmd->cmd;
+	struct pasid_shim_map_entry __user *uentries = u64_to_user_ptr(cmd->entries_uptr);
+	struct pasid_shim_map_entry e[PSHIM_MANY_CHUNK / 2];
+	struct pshim_domain *dom;
+	u32 done = 0, n, i;
+	int prot, ret = 0;
+	u64 last;
+
+	prot = pshim_map_prot(cmd->flags, cmd->__reserved);
+	if (prot < 0)
+		return prot;
+	if (cmd->num > PSHIM_MANY_MAX)
+		return -EINVAL;
+	dom = pshim_obj_find(ucmd->ctx, cmd->domain_id, PSHIM_OBJ_DOMAIN);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	while (done < cmd->num && !ret) {
+		n = min_t(u32, cmd->num - done, ARRAY_SIZE(e));
+		if (copy_from_user(e, uentries + done, n * sizeof(*e))) {
+			ret = -EFAULT;
+			break;
+		}
+		for (i = 0; i < n && !ret; i++) {
+			ret = pshim_map_check(&e[i], &last);
+			if (!ret)
+				ret = pshim_map_into(dom, &e[i], last, prot);
+			if (!ret)
+				done++;
+		}
+		cond_resched();
+	}
+	cmd->out_done = done;
+	return pshim_respond(ucmd, sizeof(*cmd)) ?: ret;
 }
 
 static int pshim_unmap(struct pshim_ucmd *ucmd)
@@ -196,6 +267,69 @@ static int pshim_detach(struct pshim_ucmd *ucmd)
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	return pshim_pasid_detach(dev, cmd->pasid);
+}
+
+/*
+ * ATTACH_MANY and DETACH_MANY: copy a chunk in, resolve its domains up
+ * to the first unknown one, act on that prefix under one hold of the
+ * device's lock; stop at the first element that fails.
+ */
+static int pshim_many(struct pshim_ucmd *ucmd, bool attach)
+{
+	struct pasid_shim_batch *cmd = ucmd->cmd;
+	struct pasid_shim_entry __user *uentries = u64_to_user_ptr(cmd->entries_uptr);
+	struct pasid_shim_entry e[PSHIM_MANY_CHUNK];
+	struct pshim_domain *doms[PSHIM_MANY_CHUNK];
+	u32 pasids[PSHIM_MANY_CHUNK];
+	struct pshim_device *dev;
+	u32 done = 0, n, i, did;
+	int ret = 0, bad;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->num > PSHIM_MANY_MAX)
+		return -EINVAL;
+	dev = pshim_obj_find(ucmd->ctx, cmd->dev_id, PSHIM_OBJ_DEVICE);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	while (done < cmd->num && !ret) {
+		n = min_t(u32, cmd->num - done, PSHIM_MANY_CHUNK);
+		if (copy_from_user(e, uentries + done, n * sizeof(*e))) {
+			ret = -EFAULT;
+			break;
+		}
+		bad = 0;
+		for (i = 0; i < n; i++) {
+			pasids[i] = e[i].pasid;
+			if (!attach)
+				continue;
+			doms[i] = pshim_obj_find(ucmd->ctx, e[i].domain_id, PSHIM_OBJ_DOMAIN);
+			if (IS_ERR(doms[i])) {
+				bad = PTR_ERR(doms[i]);
+				break;
+			}
+		}
+		if (attach)
+			ret = pshim_pasid_attach_many(dev, pasids, doms, i, &did);
+		else
+			ret = pshim_pasid_detach_many(dev, pasids, i, &did);
+		done += did;
+		if (!ret)
+			ret = bad;
+		cond_resched();
+	}
+	cmd->out_done = done;
+	return pshim_respond(ucmd, sizeof(*cmd)) ?: ret;
+}
+
+static int pshim_attach_many(struct pshim_ucmd *ucmd)
+{
+	return pshim_many(ucmd, true);
+}
+
+static int pshim_detach_many(struct pshim_ucmd *ucmd)
+{
+	return pshim_many(ucmd, false);
 }
 
 static int pshim_list(struct pshim_ucmd *ucmd)
@@ -293,6 +427,8 @@ union pshim_ucmd_buffer {
 	struct pasid_shim_destroy destroy;
 	struct pasid_shim_pasid_alloc pasid_alloc;
 	struct pasid_shim_pasid_free pasid_free;
+	struct pasid_shim_batch batch;
+	struct pasid_shim_map_many map_many;
 };
 
 struct pshim_ioctl_op {
@@ -336,6 +472,12 @@ static const struct pshim_ioctl_op pshim_ioctl_ops[] = {
 		 struct pasid_shim_pasid_alloc, out_pasid),
 	IOCTL_OP(PASID_SHIM_PASID_FREE, pshim_pasid_free_ioctl,
 		 struct pasid_shim_pasid_free, __reserved),
+	IOCTL_OP(PASID_SHIM_ATTACH_MANY, pshim_attach_many, struct pasid_shim_batch,
+		 __reserved),
+	IOCTL_OP(PASID_SHIM_DETACH_MANY, pshim_detach_many, struct pasid_shim_batch,
+		 __reserved),
+	IOCTL_OP(PASID_SHIM_MAP_MANY, pshim_map_many, struct pasid_shim_map_many,
+		 __reserved),
 };
 
 long pshim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)

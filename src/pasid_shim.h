@@ -61,7 +61,7 @@ struct pshim_device {
 	struct mutex lock;		/* state, pasids */
 	enum pshim_dev_state state;
 	bool exclusive;			/* holds the device's DMA ownership */
-	struct xarray pasids;		/* pasid -> struct pshim_pasid */
+	struct xarray pasids;		/* pasid -> entry (pasid.c) */
 	u64 max_iova;			/* what its IOMMU translates (guard.c) */
 	struct device *vtd;		/* its VT-d unit's sysfs device, or NULL */
 	u32 max_pasids;
@@ -77,7 +77,7 @@ struct pshim_domain {
 	struct rb_root_cached mappings;	/* of struct pshim_mapping */
 };
 
-/* One attached PASID: its domain and the handle lent to the core. */
+/* One attached PASID where the core takes a handle: see pasid.c. */
 struct pshim_pasid {
 	struct pshim_attach_handle handle;
 	struct pshim_domain *dom;
@@ -131,7 +131,12 @@ int pshim_pasid_attach(struct pshim_device *dev, u32 pasid,
 		       struct pshim_domain *dom);
 int pshim_pasid_replace(struct pshim_device *dev, u32 pasid,
 			struct pshim_domain *dom, struct pshim_domain **old);
+int pshim_pasid_attach_many(struct pshim_device *dev, const u32 *pasids,
+			    struct pshim_domain *const *doms, u32 n, u32 *done);
 int pshim_pasid_detach(struct pshim_device *dev, u32 pasid);
+int pshim_pasid_detach_many(struct pshim_device *dev, const u32 *pasids,
+			    u32 n, u32 *done);
+struct pshim_domain *pshim_entry_dom(void *entry);
 void pshim_pasid_detach_all(struct pshim_device *dev);
 bool pshim_pasid_attached(struct pshim_device *dev, u32 pasid);
 u32 pshim_pasid_count(struct pshim_device *dev);

@@ -159,6 +159,46 @@ int pshim_pasid_free(int fd, uint32_t pasid)
 	return call(fd, PASID_SHIM_PASID_FREE, &c);
 }
 
+static int many(int fd, unsigned long cmd, uint32_t dev_id,
+		const struct pasid_shim_entry *entries, uint32_t n, uint32_t *done)
+{
+	struct pasid_shim_batch c = {
+		.size = sizeof(c), .dev_id = dev_id, .num = n,
+		.entries_uptr = (uintptr_t)entries,
+	};
+	int ret = call(fd, cmd, &c);
+
+	if (done)
+		*done = c.out_done;
+	return ret;
+}
+
+int pshim_attach_many(int fd, uint32_t dev_id, const struct pasid_shim_entry *entries,
+		      uint32_t n, uint32_t *done)
+{
+	return many(fd, PASID_SHIM_ATTACH_MANY, dev_id, entries, n, done);
+}
+
+int pshim_detach_many(int fd, uint32_t dev_id, const struct pasid_shim_entry *entries,
+		      uint32_t n, uint32_t *done)
+{
+	return many(fd, PASID_SHIM_DETACH_MANY, dev_id, entries, n, done);
+}
+
+int pshim_map_many(int fd, uint32_t domain_id, uint32_t flags,
+		   const struct pasid_shim_map_entry *entries, uint32_t n, uint32_t *done)
+{
+	struct pasid_shim_map_many c = {
+		.size = sizeof(c), .flags = flags, .domain_id = domain_id, .num = n,
+		.entries_uptr = (uintptr_t)entries,
+	};
+	int ret = call(fd, PASID_SHIM_MAP_MANY, &c);
+
+	if (done)
+		*done = c.out_done;
+	return ret;
+}
+
 struct meaning {
 	const char *cmd;	/* NULL: any command */
 	int err;
@@ -179,6 +219,10 @@ static const struct meaning meanings[] = {
 	{ "pasid-alloc", ENOSPC, "the kernel's PASID space is used up" },
 	{ "pasid-alloc", EOPNOTSUPP, "this kernel has no global PASID allocator (before 6.6)" },
 	{ "pasid-free", ENOENT, "not a PASID this file allocated" },
+	{ "attach-many", EBUSY, "a PASID already attached (here, or by another user of the device)" },
+	{ "attach-many", EINVAL, "a PASID 0 or beyond the device's range, a domain of another IOMMU, or more than 2^20 entries" },
+	{ "detach-many", ENOENT, "a PASID not attached" },
+	{ "detach-many", EINVAL, "a PASID 0 or beyond the device's range, or more than 2^20 entries" },
 	{ "pasid-free", EBUSY, "PASID still attached to a device of this file" },
 	{ "replace", EINVAL, "PASID not attached, out of range, or the IOMMU refused the domain (the old one stays)" },
 	{ "detach", ENOENT, "PASID not attached" },

@@ -31,6 +31,17 @@ int pshim_detach(int fd, uint32_t dev_id, uint32_t pasid);
 int pshim_list(int fd, uint32_t dev_id, struct pasid_shim_entry *entries,
 	       uint32_t capacity, uint32_t *count);
 int pshim_destroy(int fd, uint32_t id);
+/*
+ * Batches: in order, stopping at the first element that fails; *done
+ * (if not NULL) gets how many were done, so entries[*done] failed.
+ * detach_many ignores the domain_id of each entry.
+ */
+int pshim_attach_many(int fd, uint32_t dev_id, const struct pasid_shim_entry *entries,
+		      uint32_t n, uint32_t *done);
+int pshim_detach_many(int fd, uint32_t dev_id, const struct pasid_shim_entry *entries,
+		      uint32_t n, uint32_t *done);
+int pshim_map_many(int fd, uint32_t domain_id, uint32_t flags,
+		   const struct pasid_shim_map_entry *entries, uint32_t n, uint32_t *done);
 /* A PASID from the kernel's global allocator, held by this open file. */
 int pshim_pasid_alloc(int fd, uint32_t dev_id, uint32_t *pasid);
 int pshim_pasid_free(int fd, uint32_t pasid);

@@ -51,6 +51,10 @@ static void usage(FILE *f)
 		"  attach DEV PASID DOMAIN            attach DOMAIN to PASID of DEV\n"
 		"  replace DEV PASID DOMAIN           swap the PASID's domain\n"
 		"  detach DEV PASID                   detach the PASID\n"
+		"  attach-many DEV FIRST COUNT DOMAIN attach PASIDs FIRST..FIRST+COUNT-1 in one call\n"
+		"  detach-many DEV FIRST COUNT        detach them in one call\n"
+		"  map-many DOMAIN IOVA COUNT SIZE    COUNT buffers of SIZE bytes at IOVA, IOVA+SIZE...\n"
+		"                                     in one call\n"
 		"  list DEV                           attached PASIDs in order\n"
 		"  destroy ID                         destroy a domain or a device\n"
 		"  pasid-alloc DEV                    a PASID from the kernel's allocator\n"
@@ -385,6 +389,80 @@ static int run(int argc, char **argv, uint32_t *made, int *has_made)
 			printf("{\"cmd\":\"destroy\",\"id\":%u}\n", a);
 		else
 			printf("destroyed %u\n", a);
+		return 0;
+	}
+	if (!strcmp(cmd, "attach-many") || !strcmp(cmd, "detach-many")) {
+		int attach = cmd[0] == 'a';
+		struct pasid_shim_entry *e;
+		uint32_t count, done = 0, i;
+
+		if (argc != (attach ? 5 : 4) || parse_u32(argv[1], &a) || parse_u32(argv[2], &b) ||
+		    parse_u32(argv[3], &count) || (attach && parse_u32(argv[4], &c)))
+			return bad("%s takes DEV FIRST COUNT%s", cmd, attach ? " DOMAIN" : "");
+		if (!count || count > (1u << 20) || b + (uint64_t)count > UINT32_MAX)
+			return bad("%s: COUNT must be between 1 and 1M", cmd);
+		e = calloc(count, sizeof(*e));
+		if (!e)
+			return refused(cmd, -ENOMEM, "%s", cmd);
+		for (i = 0; i < count; i++) {
+			e[i].pasid = b + i;
+			e[i].domain_id = c;
+		}
+		if (ensure_open()) {
+			free(e);
+			return 1;
+		}
+		ret = attach ? pshim_attach_many(fd, a, e, count, &done) :
+			       pshim_detach_many(fd, a, e, count, &done);
+		free(e);
+		if (ret)
+			return refused(cmd, ret, "%s on dev %u: pasid %u (after %u done)", cmd, a,
+				       b + done, done);
+		if (json)
+			printf("{\"cmd\":\"%s\",\"dev_id\":%u,\"first\":%u,\"count\":%u,\"done\":%u}\n",
+			       cmd, a, b, count, done);
+		else
+			printf("%s pasids %u..%u of dev %u\n", attach ? "attached" : "detached",
+			       b, b + count - 1, a);
+		return 0;
+	}
+	if (!strcmp(cmd, "map-many")) {
+		struct pasid_shim_map_entry *e;
+		uint32_t count, done = 0, i;
+		unsigned char *buf;
+
+		if (argc != 5 || parse_u32(argv[1], &a) || parse_u64(argv[2], &x) ||
+		    parse_u32(argv[3], &count) || parse_u64(argv[4], &y))
+			return bad("map-many takes DOMAIN IOVA COUNT SIZE");
+		if (!count || count > (1u << 20) || !y || y > (1ULL << 30) ||
+		    (uint64_t)count * y > (1ULL << 40))
+			return bad("map-many: COUNT 1..1M buffers of SIZE 1..1G, 1T in all");
+		buf = mmap(NULL, count * y, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		e = calloc(count, sizeof(*e));
+		if (buf == MAP_FAILED || !e)
+			return refused(cmd, -ENOMEM, "map-many: allocating");
+		memset(buf, 0xa5, count * y);
+		for (i = 0; i < count; i++) {
+			e[i].user_va = (uintptr_t)buf + (uint64_t)i * y;
+			e[i].length = y;
+			e[i].iova = x + (uint64_t)i * y;
+		}
+		if (ensure_open()) {
+			free(e);
+			return 1;
+		}
+		/* The buffers stay for the life of the process: they are pinned. */
+		ret = pshim_map_many(fd, a, PASID_SHIM_MAP_READ | PASID_SHIM_MAP_WRITE, e, count, &done);
+		free(e);
+		if (ret)
+			return refused(cmd, ret, "map-many into domain %u: buffer %u (after %u done)",
+				       a, done, done);
+		if (json)
+			printf("{\"cmd\":\"map-many\",\"domain_id\":%u,\"count\":%u,\"done\":%u}\n",
+			       a, count, done);
+		else
+			printf("mapped %u buffers of 0x%llx bytes from iova 0x%llx in domain %u\n",
+			       count, (unsigned long long)y, (unsigned long long)x, a);
 		return 0;
 	}
 	if (!strcmp(cmd, "pasid-alloc")) {

@@ -80,7 +80,7 @@ static int allowed(int err)
 	switch (err) {
 	case 0: case ENOTTY: case EINVAL: case E2BIG: case EOPNOTSUPP:
 	case ENOENT: case ENODEV: case EBUSY: case EFAULT: case EEXIST:
-	case ERANGE: case EOVERFLOW: case ENOMEM:
+	case ERANGE: case EOVERFLOW: case ENOMEM: case ENOSPC:
 		return 1;
 	}
 	return 0;
@@ -90,7 +90,7 @@ static int allowed(int err)
 static int one(int fd)
 {
 	unsigned char buf[128];
-	uint32_t nr = PASID_SHIM_CMD_BASE + pick(11), size;
+	uint32_t nr = PASID_SHIM_CMD_BASE + pick(PASID_SHIM_CMD_MAP_MANY - PASID_SHIM_CMD_BASE + 2), size;
 	unsigned long cmd;
 	void *arg = buf;
 	int ret;

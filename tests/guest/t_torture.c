@@ -111,6 +111,18 @@ static int worker_op(struct wfile *f, unsigned int *s, unsigned char *buf)
 			f->dom[f->ndom++] = id;
 		return allowed(ret, ok_devop) ? 0 : ret;
 	}
+	if (op < 24 && f->ndom) {			/* MAP_MANY */
+		struct pasid_shim_map_entry me[16];
+
+		for (i = 0; i < 16; i++) {
+			me[i].user_va = (uintptr_t)buf + i * 4096;
+			me[i].length = 4096;
+			me[i].iova = ((uint64_t)rnd(s, 64) << 21) + i * 4096;
+		}
+		ret = pshim_map_many(f->fd, f->dom[rnd(s, f->ndom)], PASID_SHIM_MAP_READ,
+				     me, 16, &i);
+		return allowed(ret, ok_map) ? 0 : ret;
+	}
 	if (op < 28 && f->ndom) {			/* MAP */
 		n = 1 + rnd(s, BUF_LEN / 4096);
 		ret = t_map(f->fd, f->dom[rnd(s, f->ndom)], buf, (uint64_t)n * 4096,
@@ -128,19 +140,33 @@ static int worker_op(struct wfile *f, unsigned int *s, unsigned char *buf)
 		ret = t_attach(f->fd, id, p, f->dom[rnd(s, f->ndom)]);
 		return allowed(ret, ok_attach) ? 0 : ret;
 	}
-	if (op < 52 && f->ndev && f->ndom) {		/* a burst of ATTACHes */
+	if (op < 52 && f->ndev && f->ndom) {		/* hundreds at once */
+		static struct pasid_shim_entry e[512];
+
 		id = f->dev[rnd(s, f->ndev)];
-		k = f->dom[rnd(s, f->ndom)];
 		p = 1 + rnd(s, 4096);
 		n = 64 + rnd(s, 448);
 		for (i = 0; i < n; i++) {
-			ret = t_attach(f->fd, id, p + i, k);
-			if (!allowed(ret, ok_attach))
-				return ret;
-			if (ret == -ENODEV)
-				break;
+			e[i].pasid = p + i;
+			e[i].domain_id = f->dom[rnd(s, f->ndom)];
 		}
-		return 0;
+		switch (rnd(s, 3)) {
+		case 0:		/* one ATTACH at a time */
+			for (i = 0; i < n; i++) {
+				ret = t_attach(f->fd, id, p + i, e[i].domain_id);
+				if (!allowed(ret, ok_attach))
+					return ret;
+				if (ret == -ENODEV)
+					break;
+			}
+			return 0;
+		case 1:
+			ret = pshim_attach_many(f->fd, id, e, n, &i);
+			return allowed(ret, ok_attach) ? 0 : ret;
+		default:
+			ret = pshim_detach_many(f->fd, id, e, n, &i);
+			return allowed(ret, ok_detach) ? 0 : ret;
+		}
 	}
 	if (op < 60 && f->ndev && f->ndom) {		/* REPLACE */
 		ret = t_attach_cmd(f->fd, PASID_SHIM_REPLACE, f->dev[rnd(s, f->ndev)],

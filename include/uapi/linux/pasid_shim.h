@@ -12,6 +12,13 @@
  *
  * ioctl type 0xBC: not listed in
  * Documentation/userspace-api/ioctl/ioctl-number.rst; commands 0x80-0x8f.
+ *
+ * The _MANY commands take an array and work through it in order; they
+ * stop at the first element that fails, report how many were done in
+ * out_done (so the failing element is entries[out_done]) and return
+ * that element's errno, as the single command would. The elements
+ * before it stay done; nothing after it is tried. With no failure,
+ * out_done equals num.
  */
 #ifndef _UAPI_LINUX_PASID_SHIM_H
 #define _UAPI_LINUX_PASID_SHIM_H
@@ -36,6 +43,9 @@ enum {
 	PASID_SHIM_CMD_DESTROY,
 	PASID_SHIM_CMD_PASID_ALLOC,
 	PASID_SHIM_CMD_PASID_FREE,
+	PASID_SHIM_CMD_ATTACH_MANY,
+	PASID_SHIM_CMD_DETACH_MANY,
+	PASID_SHIM_CMD_MAP_MANY,
 };
 
 /* out_features of PASID_SHIM_GET_INFO */
@@ -286,5 +296,64 @@ struct pasid_shim_pasid_free {
 };
 
 #define PASID_SHIM_PASID_FREE _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_PASID_FREE)
+
+/**
+ * struct pasid_shim_batch - ioctl(PASID_SHIM_ATTACH_MANY), ioctl(PASID_SHIM_DETACH_MANY)
+ * @size: sizeof(struct pasid_shim_batch)
+ * @flags: must be 0
+ * @dev_id: a bound device
+ * @num: elements at @entries_uptr (up to 1 << 20)
+ * @entries_uptr: array of struct pasid_shim_entry: ATTACH_MANY attaches
+ *	each domain_id to its pasid; DETACH_MANY detaches each pasid and
+ *	ignores domain_id
+ * @out_done: elements done (see the _MANY rule at the top)
+ * @__reserved: must be 0
+ */
+struct pasid_shim_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 num;
+	__aligned_u64 entries_uptr;
+	__u32 out_done;
+	__u32 __reserved;
+};
+
+#define PASID_SHIM_ATTACH_MANY _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_ATTACH_MANY)
+#define PASID_SHIM_DETACH_MANY _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_DETACH_MANY)
+
+/**
+ * struct pasid_shim_map_entry - one buffer of PASID_SHIM_MAP_MANY
+ * @user_va: page-aligned start of the caller's memory
+ * @length: page-aligned, non-zero length
+ * @iova: page-aligned I/O virtual address to map at
+ */
+struct pasid_shim_map_entry {
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+/**
+ * struct pasid_shim_map_many - ioctl(PASID_SHIM_MAP_MANY)
+ * @size: sizeof(struct pasid_shim_map_many)
+ * @flags: PASID_SHIM_MAP_READ and/or PASID_SHIM_MAP_WRITE, for every buffer
+ * @domain_id: the domain to map into
+ * @num: elements at @entries_uptr (up to 1 << 20)
+ * @entries_uptr: array of struct pasid_shim_map_entry, each a MAP of its own
+ * @out_done: buffers mapped (see the _MANY rule at the top)
+ * @__reserved: must be 0
+ */
+struct pasid_shim_map_many {
+	__u32 size;
+	__u32 flags;
+	__u32 domain_id;
+	__u32 num;
+	__aligned_u64 entries_uptr;
+	__u32 out_done;
+	__u32 __reserved;
+};
+
+#define PASID_SHIM_MAP_MANY _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_MAP_MANY)
 
 #endif /* _UAPI_LINUX_PASID_SHIM_H */
