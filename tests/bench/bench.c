@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * make bench, in the guest: the shim's ioctls against the raw kernel
- * calls (timed in the pshim_bench module) on the same device, in the
- * same boot. Prints one Markdown table.
- * usage: bench [--quick]
+ * make bench, in the guest: the shim's ioctls against the same kernel
+ * work done raw by the pshim_bench module (tests/bench/pshim_bench.c),
+ * on the same device in the same boot. Every ratio row is the median of
+ * ROUNDS rounds that take turns (shim, raw, shim, raw ...), with the
+ * smallest and largest ratio beside it. Prints Markdown tables.
+ *
+ * usage: bench [--quick | --full [NDOMS]]
+ *   --quick  small sizes, 2 rounds: make check's smoke test
+ *   --full   attach every PASID 1 .. 2^20 - 1 of one device (make
+ *            bench-full); NDOMS domains share them (default 16384)
  */
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -13,7 +19,11 @@
 #include <time.h>
 #include "pshim_test.h"
 
-static int quick;
+#define MAXR 9
+
+static int rounds = 5, quick;
+static int fd;
+static uint32_t dev, max_pasid;
 
 static uint64_t now_ns(void)
 {
@@ -23,37 +33,94 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* One raw measurement from the bench module: ns, and a second figure. */
-static long long raw_second;
-
-static long long raw(const char *fmt, ...)
+/* One raw measurement from the bench module: its numbers, or -1. */
+static int raw(long long *out, int nout, const char *fmt, ...)
 {
-	char cmd[128], out[64] = "";
-	long long ns = -1;
+	char cmd[160], buf[256] = "", *p = buf;
 	va_list ap;
-	int fd;
+	int f, i;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	raw_second = 0;
-	fd = open("/sys/kernel/debug/pshim_bench/cmd", O_RDWR);
-	if (fd < 0 || write(fd, cmd, strlen(cmd)) < 0 || pread(fd, out, sizeof(out) - 1, 0) < 0) {
+	f = open("/sys/kernel/debug/pshim_bench/cmd", O_RDWR);
+	if (f < 0 || write(f, cmd, strlen(cmd)) < 0 || pread(f, buf, sizeof(buf) - 1, 0) < 0) {
 		printf("# raw %s: %s\n", cmd, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		if (f >= 0)
+			close(f);
 		return -1;
 	}
-	close(fd);
-	sscanf(out, "%lld %lld", &ns, &raw_second);
-	return ns;
+	close(f);
+	for (i = 0; i < nout; i++)
+		out[i] = strtoll(p, &p, 10);
+	return out[0] < 0 ? -1 : 0;
 }
 
-static void row(const char *what, double shim, double raw_ns, const char *unit, const char *goal)
+static int cmp_d(const void *a, const void *b)
 {
-	double r = raw_ns > 0 ? shim / raw_ns : 0;
+	double x = *(const double *)a, y = *(const double *)b;
 
-	printf("| %s | %.1f %s | %.1f %s | %.2fx | %s |\n", what, shim, unit, raw_ns, unit, r, goal);
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double s[MAXR];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_d);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* The ratio columns of a row whose time columns are printed. */
+static void ratio_tail(const double *shim, const double *rawt, const char *goal)
+{
+	double r[MAXR], lo = 1e9, hi = 0;
+	int i;
+
+	for (i = 0; i < rounds; i++) {
+		r[i] = rawt[i] > 0 ? shim[i] / rawt[i] : 0;
+		lo = r[i] < lo ? r[i] : lo;
+		hi = r[i] > hi ? r[i] : hi;
+	}
+	printf("%.2fx (%.2f-%.2f) | %s |\n", median(r, rounds), lo, hi, goal);
+}
+
+/*
+ * A ratio row: per round the shim's time, the raw time and what the
+ * goal adds to raw (syscall floors). Times in microseconds.
+ */
+static void ratio_row(const char *what, const double *shim, const double *rawt,
+		      const double *add, const char *goal)
+{
+	double r[MAXR], lo = 1e9, hi = 0, base[MAXR];
+	int i;
+
+	for (i = 0; i < rounds; i++) {
+		base[i] = rawt[i] + (add ? add[i] : 0);
+		r[i] = base[i] > 0 ? shim[i] / base[i] : 0;
+		lo = r[i] < lo ? r[i] : lo;
+		hi = r[i] > hi ? r[i] : hi;
+	}
+	printf("| %s | %.2f us | %.2f us | %.2fx (%.2f-%.2f) | %s |\n", what,
+	       median(shim, rounds), median(base, rounds), median(r, rounds), lo, hi, goal);
+}
+
+static void plain_row(const char *what, const double *v, const char *unit)
+{
+	printf("| %s | %.2f %s | - | - | - |\n", what, median(v, rounds), unit);
+}
+
+/* The syscall floor: GET_INFO, which only checks its input. */
+static double floor_us(int n)
+{
+	struct pasid_shim_info info = { .size = sizeof(info) };
+	uint64_t t0 = now_ns();
+	int i;
+
+	for (i = 0; i < n; i++)
+		ioctl(fd, PASID_SHIM_GET_INFO, &info);
+	return (now_ns() - t0) / 1000.0 / n;
 }
 
 /*
@@ -77,40 +144,432 @@ static long long cg_bytes(void)
 static int cg_enter(void)
 {
 	char pid[16];
-	int fd;
+	int f;
 
 	mkdir("/sys/fs/cgroup", 0755);
 	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK))
 		syscall(SYS_mount, "none", "/sys/fs/cgroup", "cgroup2", 0, NULL);
-	fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY);
-	if (fd < 0 || write(fd, "+memory", 7) < 0) {
-		if (fd >= 0)
-			close(fd);
+	f = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY);
+	if (f < 0 || write(f, "+memory", 7) < 0) {
+		if (f >= 0)
+			close(f);
 		return -1;
 	}
-	close(fd);
+	close(f);
 	mkdir("/sys/fs/cgroup/bench", 0755);
-	fd = open("/sys/fs/cgroup/bench/cgroup.procs", O_WRONLY);
+	f = open("/sys/fs/cgroup/bench/cgroup.procs", O_WRONLY);
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (fd < 0 || write(fd, pid, strlen(pid)) < 0) {
-		if (fd >= 0)
-			close(fd);
+	if (f < 0 || write(f, pid, strlen(pid)) < 0) {
+		if (f >= 0)
+			close(f);
 		return -1;
 	}
-	close(fd);
+	close(f);
 	return 0;
+}
+
+/* One figure of /proc/meminfo (kB) or /proc/vmstat (pages), or -1. */
+static long long sysfig(const char *file, const char *key)
+{
+	FILE *f = fopen(file, "r");
+	char k[64];
+	long long v, ret = -1;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63[^: ]%*[: ]%lld%*[^\n]\n", k, &v) == 2)
+		if (!strcmp(k, key))
+			ret = v;
+	fclose(f);
+	return ret;
+}
+
+/* Kernel memory besides the shim's: slab and IOMMU page-table pages. */
+static long long kernel_bytes(void)
+{
+	long long slab = sysfig("/proc/meminfo", "Slab");
+	long long iommu = sysfig("/proc/vmstat", "nr_iommu_pages");
+
+	return slab * 1024 + (iommu > 0 ? iommu * 4096 : 0);
+}
+
+static struct pasid_shim_entry *entries(uint32_t first, uint32_t n, const uint32_t *doms,
+					uint32_t ndoms)
+{
+	struct pasid_shim_entry *e = malloc(n * sizeof(*e));
+	uint32_t i;
+
+	for (i = 0; e && i < n; i++) {
+		e[i].pasid = first + i;
+		e[i].domain_id = doms[i % ndoms];
+	}
+	return e;
+}
+
+static uint32_t *domains(uint32_t n)
+{
+	uint32_t *d = malloc(n * sizeof(*d)), i;
+
+	for (i = 0; d && i < n; i++)
+		if (t_domain_alloc(fd, dev, &d[i])) {
+			printf("Bail out! DOMAIN_ALLOC %u failed\n", i);
+			exit(1);
+		}
+	return d;
+}
+
+static void destroy_all(uint32_t *d, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		t_destroy(fd, d[i]);
+	free(d);
+}
+
+static int atomic_replace;
+
+/* Single ATTACH + DETACH, REPLACE, and the batches. */
+static void bench_attach(void)
+{
+	double fl[MAXR], fl2[MAXR], pair[MAXR], rpair[MAXR], rep[MAXR], rrep[MAXR];
+	double am[MAXR], ram[MAXR], dm[MAXR], rdm[MAXR];
+	uint32_t n = quick ? 256 : 4096, ndoms = 64, iters = quick ? 100 : 1000;
+	uint32_t *d = domains(ndoms), done, i, old;
+	struct pasid_shim_entry *e = entries(100, n, d, ndoms);
+	long long r[2];
+	uint64_t t0;
+	int k;
+
+	/* Warm the paths once: first calls fault in code and caches. */
+	pshim_attach_many(fd, dev, e, n, &done);
+	pshim_detach_many(fd, dev, e, n, &done);
+	raw(r, 2, "many %s 100 %u %u", t_dev, n, ndoms);
+	for (k = 0; k < rounds; k++) {
+		fl[k] = floor_us(iters);
+		fl2[k] = 2 * fl[k];
+
+		t0 = now_ns();
+		for (i = 0; i < iters; i++)
+			if (t_attach(fd, dev, 7, d[0]) || t_detach(fd, dev, 7))
+				break;
+		pair[k] = (now_ns() - t0) / 1000.0 / iters;
+		raw(r, 1, "pair %s 8 %u", t_dev, iters);
+		rpair[k] = r[0] / 1000.0 / iters;
+
+		t_attach(fd, dev, 9, d[0]);
+		t0 = now_ns();
+		for (i = 0; i < iters; i++)
+			if (t_attach_cmd(fd, PASID_SHIM_REPLACE, dev, 9, d[1 - i % 2], &old))
+				break;
+		rep[k] = (now_ns() - t0) / 1000.0 / iters;
+		t_detach(fd, dev, 9);
+		raw(r, 1, "replace %s 10 %u", t_dev, iters);
+		rrep[k] = r[0] / 1000.0 / iters;
+
+		t0 = now_ns();
+		if (pshim_attach_many(fd, dev, e, n, &done) || done != n)
+			printf("# ATTACH_MANY stopped at %u\n", done);
+		am[k] = (now_ns() - t0) / 1000.0 / n;
+		t0 = now_ns();
+		pshim_detach_many(fd, dev, e, n, &done);
+		dm[k] = (now_ns() - t0) / 1000.0 / n;
+		raw(r, 2, "many %s 100 %u %u", t_dev, n, ndoms);
+		ram[k] = r[0] / 1000.0 / n;
+		rdm[k] = r[1] / 1000.0 / n;
+	}
+	plain_row("one ioctl round trip (GET_INFO): the syscall floor", fl, "us");
+	ratio_row("ATTACH + DETACH of one PASID (a pair) vs raw pair + 2 floors",
+		  pair, rpair, fl2, "<= 1.10x");
+	ratio_row(atomic_replace ? "REPLACE (atomic) vs raw + 1 floor" :
+		  "REPLACE (emulated: detach + attach) vs raw + 1 floor", rep, rrep, fl, "-");
+	printf("| ATTACH_MANY of %u PASIDs over %u domains, per PASID, vs raw attach | %.2f us | %.2f us | ",
+	       n, ndoms, median(am, rounds), median(ram, rounds));
+	ratio_tail(am, ram, "<= 1.10x");
+	printf("| DETACH_MANY of them, per PASID, vs raw detach | %.2f us | %.2f us | ",
+	       median(dm, rounds), median(rdm, rounds));
+	ratio_tail(dm, rdm, "<= 1.10x");
+	free(e);
+	destroy_all(d, ndoms);
+}
+
+/* A page-aligned (2 MiB-aligned) populated buffer, THP where it can be. */
+static void *buffer(size_t len)
+{
+	size_t al = 2 << 20;
+	char *p = mmap(NULL, len + al, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	p = (char *)(((uintptr_t)p + al - 1) & ~(al - 1));
+	madvise(p, len, MADV_HUGEPAGE);
+	memset(p, 0x5a, len);
+	return p;
+}
+
+/* MAP and UNMAP of one buffer, n times, each call timed on its own. */
+static void shim_map(uint32_t dom, void *buf, size_t len, int n, double *map_us,
+		     double *unmap_us)
+{
+	uint64_t m = 0, u = 0, t0, t1;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		t0 = now_ns();
+		if (t_map(fd, dom, buf, len, 0, PASID_SHIM_MAP_READ | PASID_SHIM_MAP_WRITE))
+			break;
+		t1 = now_ns();
+		t_unmap(fd, dom, 0, len, NULL);
+		u += now_ns() - t1;
+		m += t1 - t0;
+	}
+	*map_us = m / 1000.0 / n;
+	*unmap_us = u / 1000.0 / n;
+}
+
+static void bench_map(void)
+{
+	static const size_t lens[] = { 4096, 2 << 20, 1UL << 30 };
+	static const char *const names[] = { "4 KiB", "2 MiB", "1 GiB" };
+	double fl[MAXR], m[MAXR], u[MAXR], rm[MAXR], ru[MAXR];
+	int nlens = quick ? 2 : 3, k, l, n;
+	uint32_t dom, many = 64, done;
+	struct pasid_shim_map_entry e[64];
+	long long r[2];
+	char what[128];
+	void *buf;
+
+	t_domain_alloc(fd, dev, &dom);
+	/* Attached, as a domain in use is: its maps then need IOTLB syncs. */
+	t_attach(fd, dev, 12, dom);
+	for (l = 0; l < nlens; l++) {
+		n = lens[l] == 4096 ? (quick ? 100 : 1000) : lens[l] == (2 << 20) ? (quick ? 5 : 50) : 2;
+		buf = buffer(lens[l]);
+		if (!buf) {
+			printf("# %s: no memory\n", names[l]);
+			continue;
+		}
+		shim_map(dom, buf, lens[l], 1, &m[0], &u[0]);	/* warm */
+		for (k = 0; k < rounds; k++) {
+			fl[k] = floor_us(200);
+			shim_map(dom, buf, lens[l], n, &m[k], &u[k]);
+			raw(r, 2, "map %s 13 %lx %zx 1 %d", t_dev, (unsigned long)buf, lens[l], n);
+			rm[k] = r[0] / 1000.0 / n;
+			ru[k] = r[1] / 1000.0 / n;
+		}
+		snprintf(what, sizeof(what), "MAP %s (pin + map) vs raw + 1 floor", names[l]);
+		ratio_row(what, m, rm, fl, "<= 1.2x");
+		snprintf(what, sizeof(what), "UNMAP %s (unmap + unpin) vs raw + 1 floor", names[l]);
+		ratio_row(what, u, ru, fl, "<= 1.2x");
+		munmap(buf, lens[l]);
+	}
+
+	/* MAP_MANY of 64 buffers of 4 KiB; UNMAP of all 64 in one call. */
+	n = quick ? 10 : 100;
+	buf = buffer(many * 4096);
+	for (k = 0; k < (int)many; k++) {
+		e[k].user_va = (uintptr_t)buf + k * 4096;
+		e[k].length = 4096;
+		e[k].iova = k * 4096;
+	}
+	for (k = 0; k < rounds; k++) {
+		uint64_t mm = 0, uu = 0, t0, t1;
+		int i;
+
+		for (i = 0; i < n; i++) {
+			t0 = now_ns();
+			pshim_map_many(fd, dom, PASID_SHIM_MAP_READ | PASID_SHIM_MAP_WRITE, e, many, &done);
+			t1 = now_ns();
+			t_unmap(fd, dom, 0, many * 4096, NULL);
+			uu += now_ns() - t1;
+			mm += t1 - t0;
+		}
+		m[k] = mm / 1000.0 / n / many;
+		u[k] = uu / 1000.0 / n / many;
+		raw(r, 2, "map %s 13 %lx %x %u %d", t_dev, (unsigned long)buf, 4096, many, n);
+		rm[k] = r[0] / 1000.0 / n / many;
+		ru[k] = r[1] / 1000.0 / n / many;
+	}
+	ratio_row("MAP_MANY of 64 buffers of 4 KiB, per buffer, vs raw per buffer", m, rm, NULL,
+		  "<= 1.2x");
+	ratio_row("UNMAP of those 64 mappings in one call, per mapping, vs raw per buffer", u, ru,
+		  NULL, "-");
+	t_detach(fd, dev, 12);
+	t_destroy(fd, dom);
+}
+
+/* close() of a file holding many attachments and much memory. */
+static void bench_close(void)
+{
+	uint32_t n = quick ? 1024 : 16384, ndoms = 64, done, *d;
+	size_t len = quick ? (16 << 20) : (1UL << 30);
+	struct pasid_shim_entry *e;
+	void *buf = buffer(len);
+	uint64_t t0;
+
+	close(fd);
+	fd = t_open();
+	t_bind(fd, t_dev, &dev, &max_pasid);
+	d = domains(ndoms);
+	e = entries(1, n, d, ndoms);
+	if (!buf || t_map(fd, d[0], buf, len, 0, PASID_SHIM_MAP_READ))
+		printf("# close: mapping %zu bytes failed\n", len);
+	pshim_attach_many(fd, dev, e, n, &done);
+	t0 = now_ns();
+	close(fd);
+	printf("| close() with %u attachments over %u domains and %zu MiB mapped | %.1f ms | - | - | - |\n",
+	       done, ndoms, len >> 20, (now_ns() - t0) / 1e6);
+	free(e);
+	free(d);
+	munmap(buf, len);
+}
+
+/* The whole PASID space of one device, shim then raw. */
+static void bench_full(uint32_t ndoms)
+{
+	static const uint32_t marks[] = { 1024, 16384, 65536, 262144 };
+	uint32_t n = max_pasid - 1, w = 1024, i, done, nm, mk[5], lo, *d;
+	double sat[5], sdt[5], batt = 0;
+	struct pasid_shim_entry *e, *le;
+	long long cg0, cg1, k0, k1, r[12];
+	uint64_t t0, t1, att, det, att2, cl, lst;
+	uint32_t cnt = n;
+
+	for (nm = 0; nm < 4 && marks[nm] < n; nm++)
+		mk[nm] = marks[nm];
+	mk[nm++] = n;
+	d = domains(ndoms);
+	e = entries(1, n, d, ndoms);
+	le = malloc(n * sizeof(*le));
+	if (!d || !e || !le) {
+		printf("Bail out! no memory for %u entries\n", n);
+		exit(1);
+	}
+	printf("# %u PASIDs over %u domains (%u per domain)\n", n, ndoms, n / ndoms);
+	cg0 = cg_bytes();
+	k0 = kernel_bytes();
+	/* [0, n - w) in batches of w, then [n - w, n): marks end batches. */
+	t0 = now_ns();
+	for (i = 0, lo = 0; lo < n; lo += cnt) {
+		cnt = lo < n - w ? (w < n - w - lo ? w : n - w - lo) : n - lo;
+		t1 = now_ns();
+		if (pshim_attach_many(fd, dev, e + lo, cnt, &done) || done != cnt) {
+			printf("Bail out! ATTACH_MANY at %u: %u of %u\n", lo, done, cnt);
+			exit(1);
+		}
+		if (i < nm && lo + cnt == mk[i])
+			sat[i++] = (now_ns() - t1) / 1000.0 / cnt;
+	}
+	att = now_ns() - t0;
+	cg1 = cg_bytes();
+	k1 = kernel_bytes();
+	{
+		struct pasid_shim_list l = {
+			.size = sizeof(l), .dev_id = dev, .num_entries = n,
+			.entries_uptr = (uintptr_t)le,
+		};
+
+		t0 = now_ns();
+		t_ioctl(fd, PASID_SHIM_LIST, &l);
+		lst = now_ns() - t0;
+		if (l.num_entries != n)
+			printf("# LIST counted %u of %u\n", l.num_entries, n);
+	}
+	/* Down again: [n - w, n) first, then from the top in aligned batches. */
+	t0 = now_ns();
+	t1 = now_ns();
+	pshim_detach_many(fd, dev, e + n - w, w, &done);
+	sdt[nm - 1] = (now_ns() - t1) / 1000.0 / w;
+	for (i = nm - 1, lo = n - w; lo > 0; lo -= cnt) {
+		cnt = lo % w ? lo % w : w;
+		t1 = now_ns();
+		pshim_detach_many(fd, dev, e + lo - cnt, cnt, &done);
+		if (i > 0 && lo == mk[i - 1]) {
+			sdt[i - 1] = (now_ns() - t1) / 1000.0 / cnt;
+			i--;
+		}
+	}
+	det = now_ns() - t0;
+	/* And once more, to time the close() of a file holding them all. */
+	t0 = now_ns();
+	for (lo = 0; lo < n; lo += cnt) {
+		cnt = n - lo < 16384 ? n - lo : 16384;
+		pshim_attach_many(fd, dev, e + lo, cnt, &done);
+	}
+	att2 = now_ns() - t0;
+	t0 = now_ns();
+	close(fd);
+	cl = now_ns() - t0;
+	fd = t_open();
+	t_bind(fd, t_dev, &dev, &max_pasid);
+
+	if (raw(r, 2 + 2 * nm, "scale %s %u %u %u", t_dev, n, ndoms, w))
+		memset(r, 0, sizeof(r));
+	printf("\n| PASIDs attached | shim attach per op | raw attach per op | shim detach per op | raw detach per op |\n");
+	printf("|---|---|---|---|---|\n");
+	for (i = 0; i < nm; i++) {
+		printf("| %u | %.2f us | %.2f us | %.2f us | %.2f us |\n", mk[i], sat[i],
+		       r[2 + 2 * i] / 1000.0 / w, sdt[i], r[3 + 2 * i] / 1000.0 / w);
+		printf("@@PLOT %u %.3f %.3f %.3f %.3f\n", mk[i], sat[i], r[2 + 2 * i] / 1000.0 / w,
+		       sdt[i], r[3 + 2 * i] / 1000.0 / w);
+	}
+	{
+		double amin = 1e9, amax = 0, dmin = 1e9, dmax = 0;
+
+		for (i = 0; i < nm; i++) {
+			amin = sat[i] < amin ? sat[i] : amin;
+			amax = sat[i] > amax ? sat[i] : amax;
+			dmin = sdt[i] < dmin ? sdt[i] : dmin;
+			dmax = sdt[i] > dmax ? sdt[i] : dmax;
+		}
+		printf("\n| measure | result | goal |\n|---|---|---|\n");
+		printf("| PASIDs attached at once on one device | %u (all of 1 .. 2^20 - 1) | 1,048,575 |\n", n);
+		printf("| per-op ATTACH from 1k to %u attached: slowest / fastest | %.2fx | <= 1.5x |\n",
+		       n, amax / amin);
+		printf("| per-op DETACH from %u down to 1k: slowest / fastest | %.2fx | <= 1.5x |\n",
+		       n, dmax / dmin);
+		batt = att / 1e9;
+		printf("| attach all, in ATTACH_MANY calls of %u | %.2f s (raw %.2f s) | - |\n", w,
+		       batt, r[0] / 1e9);
+		printf("| detach all, in DETACH_MANY calls of %u | %.2f s (raw %.2f s) | - |\n", w,
+		       det / 1e9, r[1] / 1e9);
+		printf("| LIST of all | %.1f ms | - |\n", lst / 1e6);
+		if (cg0 >= 0 && cg1 >= 0)
+			printf("| shim memory per attachment (memcg: all it allocates) | %.1f bytes | <= 64 bytes |\n",
+			       (double)(cg1 - cg0) / n);
+		printf("| kernel memory per attachment (slab + IOMMU pages, shim's included) | %.1f bytes | - |\n",
+		       (double)(k1 - k0) / n);
+		printf("| close() of a file holding all %u (attached again in %.2f s) | %.2f s: %.2fx the attach | <= 2x |\n",
+		       n, att2 / 1e9, cl / 1e9, (double)cl / att2);
+	}
+	free(e);
+	free(le);
+	destroy_all(d, ndoms);
+}
+
+static int pshim_info_atomic(void)
+{
+	struct pasid_shim_info info = { .size = sizeof(info) };
+
+	return !ioctl(fd, PASID_SHIM_GET_INFO, &info) &&
+	       (info.out_features & PASID_SHIM_FEAT_ATOMIC_REPLACE);
 }
 
 int main(int argc, char **argv)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-	uint32_t dev = 0, max = 0, a = 0, b = 0, i;
-	int iters, fd, ko, s;
-	uint64_t t0;
-	double shim_ns;
-	long long r;
+	int full = 0, ko;
+	uint32_t ndoms = 16384;
 
-	quick = argc > 1 && !strcmp(argv[1], "--quick");
+	if (argc > 1 && !strcmp(argv[1], "--quick")) {
+		quick = 1;
+		rounds = 2;
+	} else if (argc > 1 && !strcmp(argv[1], "--full")) {
+		full = 1;
+		if (argc > 2)
+			ndoms = atoi(argv[2]);
+	}
 	t_init();
 	{
 		struct utsname u;
@@ -126,204 +585,25 @@ int main(int argc, char **argv)
 	}
 	close(ko);
 	if (cg_enter())
-		printf("# no memory cgroup: memory per attachment not measured\n");
-
+		printf("# no memory cgroup: the shim's memory is not measured\n");
 	fd = t_open();
-	if (t_bind(fd, t_dev, &dev, &max) || t_domain_alloc(fd, dev, &a) ||
-	    t_domain_alloc(fd, dev, &b)) {
-		printf("Bail out! setup failed\n");
+	if (t_bind(fd, t_dev, &dev, &max_pasid)) {
+		printf("Bail out! BIND failed\n");
 		return 1;
 	}
-	printf("\n| measure | pasid-shim (ioctl from userspace) | raw kernel call (in-kernel loop) | ratio | goal |\n");
-	printf("|---|---|---|---|---|\n");
-
-	/* 0. the floor: one ioctl that does nothing but check its input */
-	iters = quick ? 200 : 2000;
-	{
-		struct pasid_shim_info info = { .size = sizeof(info) };
-
-		t0 = now_ns();
-		for (i = 0; i < (uint32_t)iters; i++)
-			t_ioctl(fd, PASID_SHIM_GET_INFO, &info);
-		printf("| one ioctl round trip (GET_INFO): the syscall floor | %.1f us | - | - | - |\n",
-		       (now_ns() - t0) / 1000.0 / iters);
-	}
-
-	/* Warm up the paths (first calls fault in code and caches). */
-	for (i = 0; i < 50; i++)
-		if (t_attach(fd, dev, 7, a) || t_detach(fd, dev, 7))
-			break;
-
-	/* 1. attach + detach, and replace */
-	t0 = now_ns();
-	for (i = 0; i < (uint32_t)iters; i++)
-		if (t_attach(fd, dev, 7, a) || t_detach(fd, dev, 7))
-			break;
-	shim_ns = (double)(now_ns() - t0) / iters;
-	r = raw("attach %s 8 %d", t_dev, iters);
-	row("attach + detach, one PASID (per pair)", shim_ns / 1000, r / 1000.0 / iters, "us", "<= 1.10x");
-	t_attach(fd, dev, 9, a);
-	t0 = now_ns();
-	for (i = 0; i < (uint32_t)iters; i++)
-		if (t_attach_cmd(fd, PASID_SHIM_REPLACE, dev, 9, i % 2 ? a : b, NULL))
-			break;
-	shim_ns = (double)(now_ns() - t0) / iters;
-	t_detach(fd, dev, 9);
-	r = raw("replace %s 10 %d", t_dev, iters);
-	{
-		uint32_t abi, feat = 0;
-		struct pasid_shim_info info = { .size = sizeof(info) };
-
-		(void)abi;
-		t_ioctl(fd, PASID_SHIM_GET_INFO, &info);
-		feat = info.out_features;
-		row(feat & PASID_SHIM_FEAT_ATOMIC_REPLACE ? "replace (atomic, kernel's)" :
-		    "replace (emulated: detach + attach)", shim_ns / 1000, r / 1000.0 / iters, "us",
-		    "<= 1.10x");
-	}
-
-	/* 2. scaling with the number of PASIDs attached */
-	{
-		static const uint32_t full[] = { 1, 1024, 16384, 65536 }, small[] = { 1, 1024 };
-		const uint32_t *sizes = quick ? small : full;
-		int nsizes = quick ? 2 : 4, k;
-		struct pasid_shim_entry *e = calloc(65536, sizeof(*e));
-
-		for (k = 0; k < nsizes; k++) {
-			uint32_t n = sizes[k], count = 0, rounds = n >= 1024 ? 1 : 1024 / n, r;
-			long long before = cg_bytes(), after = -1;
-			double att = 0, det = 0, lst = 0;
-			struct pasid_shim_list l = {
-				.size = sizeof(l), .dev_id = dev, .entries_uptr = (uintptr_t)e,
-			};
-
-			for (r = 0; r < rounds; r++) {
-				t0 = now_ns();
-				for (i = 1; i <= n; i++)
-					if (t_attach(fd, dev, i, a))
-						break;
-				att += now_ns() - t0;
-				if (!r)
-					after = cg_bytes();
-				l.num_entries = n;
-				t0 = now_ns();
-				t_ioctl(fd, PASID_SHIM_LIST, &l);
-				lst += now_ns() - t0;
-				count = l.num_entries;
-				t0 = now_ns();
-				for (i = 1; i <= n; i++)
-					t_detach(fd, dev, i);
-				det += now_ns() - t0;
-			}
-			/* The same on the raw kernel calls, in the bench module. */
-			{
-				long long ra = raw("scale %s %u %u", t_dev, n, rounds), rd = raw_second;
-
-				printf("| %u PASIDs on one domain: attach per op | %.1f us | %.1f us | %.2fx | flat within 1.5x |\n",
-				       n, att / 1000 / n / rounds, ra / 1000.0 / n / rounds,
-				       ra > 0 ? att / ra : 0);
-				printf("| %u PASIDs on one domain: detach per op | %.1f us | %.1f us | %.2fx | flat within 1.5x |\n",
-				       n, det / 1000 / n / rounds, rd / 1000.0 / n / rounds,
-				       rd > 0 ? det / rd : 0);
-				printf("| %u PASIDs: LIST of all | %.1f us | - | - | - |\n", n, lst / 1000 / rounds);
-			}
-			if (count != n)
-				printf("# LIST counted %u of %u\n", count, n);
-			/* Below ~16k the memcg's per-CPU charge batch hides the growth. */
-			if (before >= 0 && after >= 0 && n >= 16384)
-				printf("| %u PASIDs: shim memory per attachment (memcg, all it allocates) | %.0f bytes | - | - | <= 128 bytes |\n",
-				       n, (double)(after - before) / n);
-		}
-		free(e);
-	}
-
-	/* 3. MAP + UNMAP of anonymous memory, into an attached domain */
-	t_attach(fd, dev, 12, b);
-	{
-		static const size_t full[] = { 4096, 2 << 20, 1UL << 30 }, small[] = { 4096, 2 << 20 };
-		const size_t *sizes = quick ? small : full;
-		int nsizes = quick ? 2 : 3, k;
-
-		for (k = 0; k < nsizes; k++) {
-			size_t len = sizes[k];
-			int n = len <= 4096 ? (quick ? 100 : 1000) : len <= (2 << 20) ? (quick ? 5 : 50) : 2;
-			void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-					 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-			uint64_t map_ns = 0, unmap_ns = 0, t1;
-			const char *name = len == 4096 ? "4 KiB" : len == (2 << 20) ? "2 MiB" : "1 GiB";
-			char what[64];
-
-			if (buf == MAP_FAILED) {
-				printf("# %s: mmap failed\n", name);
-				continue;
-			}
-			for (s = 0; s < n; s++) {
-				t0 = now_ns();
-				if (t_map(fd, b, buf, len, 0, PASID_SHIM_MAP_READ | PASID_SHIM_MAP_WRITE))
-					break;
-				t1 = now_ns();
-				t_unmap(fd, b, 0, len, NULL);
-				unmap_ns += now_ns() - t1;
-				map_ns += t1 - t0;
-			}
-			if (len == 4096) {
-				/* The shim's own share: a MAP refused after every check
-				 * and the overlap test, before any pinning. */
-				uint64_t floor;
-
-				t_map(fd, b, buf, len, 0, PASID_SHIM_MAP_READ);
-				t0 = now_ns();
-				for (s = 0; s < n; s++)
-					t_map(fd, b, buf, len, 0, PASID_SHIM_MAP_READ);
-				floor = now_ns() - t0;
-				t_unmap(fd, b, 0, len, NULL);
-				printf("| MAP 4 KiB refused as overlapping (syscall + checks + range tree) | %.1f us | - | - | - |\n",
-				       floor / 1000.0 / n);
-				/* ... and refused over RLIMIT_MEMLOCK: the bookkeeping
-				 * (allocations, range insert and erase), no pin or map. */
-				{
-					struct rlimit lim = { 0, RLIM_INFINITY };
-
-					setrlimit(RLIMIT_MEMLOCK, &lim);
-					t0 = now_ns();
-					for (s = 0; s < n; s++)
-						t_map(fd, b, buf, len, 0, PASID_SHIM_MAP_READ);
-					floor = now_ns() - t0;
-					setrlimit(RLIMIT_MEMLOCK, &rl);
-					printf("| MAP 4 KiB refused over RLIMIT_MEMLOCK (bookkeeping, no pin or map) | %.1f us | - | - | - |\n",
-					       floor / 1000.0 / n);
-				}
-			}
-			r = raw("map %s 13 %lx %zx %d", t_dev, (unsigned long)buf, len, n);
-			snprintf(what, sizeof(what), "MAP %s (pin + map)", name);
-			row(what, map_ns / 1000.0 / n, r / 1000.0 / n, "us", "<= 1.2x");
-			snprintf(what, sizeof(what), "UNMAP %s (unmap + unpin)", name);
-			row(what, unmap_ns / 1000.0 / n, raw_second / 1000.0 / n, "us", "<= 1.2x");
-			munmap(buf, len);
-		}
-	}
-	t_detach(fd, dev, 12);
-	close(fd);
-
-	/* 4. close() of a file holding many attachments and much memory */
-	{
-		uint32_t n = quick ? 1024 : 16384;
-		size_t len = quick ? (16 << 20) : (1UL << 30);
-		void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-
+	atomic_replace = pshim_info_atomic();
+	if (full) {
+		bench_full(ndoms);
+	} else {
+		printf("\n| measure (median of %d rounds, shim and raw taking turns) | pasid-shim | raw (+ floors) | ratio (min-max) | goal |\n",
+		       rounds);
+		printf("|---|---|---|---|---|\n");
+		bench_attach();
+		bench_map();
+		bench_close();
 		fd = t_open();
-		t_bind(fd, t_dev, &dev, &max);
-		t_domain_alloc(fd, dev, &a);
-		if (buf == MAP_FAILED || t_map(fd, a, buf, len, 0, PASID_SHIM_MAP_READ))
-			printf("# close: mapping %zu bytes failed\n", len);
-		for (i = 1; i <= n; i++)
-			t_attach(fd, dev, i, a);
-		t0 = now_ns();
-		close(fd);
-		printf("| close() with %u attachments and %zu MiB mapped | %.1f ms | - | - | - |\n",
-		       n, len >> 20, (now_ns() - t0) / 1e6);
 	}
+	close(fd);
 	t_expect_no_leak("the benchmark");
 	return t_done();
 }

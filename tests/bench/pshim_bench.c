@@ -1,53 +1,90 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test-only benchmark module: the raw kernel calls the shim wraps, timed
- * in a loop inside the kernel, so `make bench` can put the shim's cost
- * next to them in the same guest run. Write a command to
- * /sys/kernel/debug/pshim_bench/cmd, read the nanoseconds back:
- *   attach PCI PASID ITERS    attach + detach of a fresh paging domain
- *   replace PCI PASID ITERS   swap between two domains (the kernel's
- *                             atomic replace where exported, else
- *                             detach + attach, as the shim does)
- *   scale PCI N ITERS         attach PASIDs 1..N to one domain, then
- *                             detach them: reports both totals
- *   map PCI PASID VA LEN ITERS  pin the caller's memory + iommu_map_sg
- *                             into a domain attached to PASID, then
- *                             iommu_unmap + unpin; reports both halves
+ * Test-only benchmark module: the raw side of make bench. Each command
+ * does in a loop inside the kernel exactly the kernel work the shim does
+ * for the same request (same calls, same handle per attachment, the
+ * shim's own pin.c for MAP and UNMAP), without the shim: no syscall, no
+ * object lookup, no table, no charging. Write a command to
+ * /sys/kernel/debug/pshim_bench/cmd, read the nanoseconds back.
+ *
+ *   pair DEV PASID ITERS        attach + detach of one PASID
+ *   replace DEV PASID ITERS     A -> B -> A ... (atomic where the kernel
+ *                               has it, else detach + attach)
+ *   many DEV FIRST N NDOMS      attach FIRST..FIRST+N-1 over NDOMS
+ *                               domains, then detach them; prints both
+ *   scale DEV N NDOMS W         as many, printing the time of the W ops
+ *                               before 1k, 16k, 64k, 256k and N attached,
+ *                               and of the W detaches after them, and the
+ *                               whole attach and detach
+ *   map DEV PASID VA LEN COUNT ITERS
+ *                               pin + map COUNT buffers of LEN at VA into
+ *                               a domain attached to PASID, then unmap +
+ *                               unpin them; prints both halves
  */
 #include <linux/debugfs.h>
-#include <linux/iommu.h>
 #include <linux/ktime.h>
-#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
-#include <linux/scatterlist.h>
 #include <linux/slab.h>
-/* The module's own compat layer: one set of probes for everything built. */
+#include <linux/vmalloc.h>
+
+/* The module's own compat layer and pin code: the same work, raw. */
 #include "compat.h"
+#include "pin.c"
 
 static DEFINE_MUTEX(bench_lock);
-static char result[128];
+static char result[256];
 static struct dentry *bench_dir;
+static atomic_long_t bench_pinned;
 
 static struct device *bench_dev(const char *name)
 {
 	return bus_find_device_by_name(&pci_bus_type, NULL, name);
 }
 
-static long bench_attach(struct device *dev, u32 pasid, u32 iters)
+/* What a kernel caller keeps per attached PASID: the handle, if any. */
+static struct pshim_attach_handle *bench_handle(void)
+{
+	return pshim_attach_takes_handle() ?
+	       kmalloc(sizeof(struct pshim_attach_handle), GFP_KERNEL_ACCOUNT) : NULL;
+}
+
+static int bench_attach(struct iommu_domain *d, struct device *dev, u32 pasid,
+			struct pshim_attach_handle **h)
+{
+	int ret;
+
+	*h = bench_handle();
+	if (pshim_attach_takes_handle() && !*h)
+		return -ENOMEM;
+	ret = pshim_attach_pasid(d, dev, pasid, *h);
+	if (ret)
+		kfree(*h);
+	return ret;
+}
+
+static void bench_detach(struct iommu_domain *d, struct device *dev, u32 pasid,
+			 struct pshim_attach_handle *h)
+{
+	pshim_detach_pasid(d, dev, pasid);
+	kfree(h);
+}
+
+static long bench_pair(struct device *dev, u32 pasid, u32 iters)
 {
 	struct iommu_domain *d = pshim_paging_domain_alloc(dev);
-	u64 t0;
+	struct pshim_attach_handle *h;
 	long ret = 0;
+	u64 t0;
 	u32 i;
 
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	t0 = ktime_get_ns();
 	for (i = 0; i < iters && !ret; i++) {
-		ret = pshim_attach_pasid(d, dev, pasid, NULL);
+		ret = bench_attach(d, dev, pasid, &h);
 		if (!ret)
-			pshim_detach_pasid(d, dev, pasid);
+			bench_detach(d, dev, pasid, h);
 	}
 	if (!ret)
 		ret = ktime_get_ns() - t0;
@@ -57,11 +94,11 @@ static long bench_attach(struct device *dev, u32 pasid, u32 iters)
 
 static long bench_replace(struct device *dev, u32 pasid, u32 iters)
 {
+	struct pshim_attach_handle *held = NULL, *h;
 	struct iommu_domain *d[2];
 	long ret = 0;
 	u32 i, cur = 0;
 	u64 t0;
-	struct pshim_attach_handle *held = NULL, *h;
 
 	d[0] = pshim_paging_domain_alloc(dev);
 	d[1] = pshim_paging_domain_alloc(dev);
@@ -69,32 +106,30 @@ static long bench_replace(struct device *dev, u32 pasid, u32 iters)
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	ret = pshim_attach_pasid(d[0], dev, pasid, NULL);
+	ret = bench_attach(d[0], dev, pasid, &held);
 	if (ret)
 		goto out_free;
 	t0 = ktime_get_ns();
 	for (i = 0; i < iters && !ret; i++) {
+		/* A fresh handle each time; the core keeps the last one. */
+		h = bench_handle();
 		if (pshim_have_atomic_replace()) {
-			/* A fresh handle each time; the core keeps the last one. */
-			h = kzalloc(sizeof(*h), GFP_KERNEL);
-			ret = h ? pshim_replace_pasid(d[!cur], dev, pasid, h) : -ENOMEM;
-			if (!ret) {
-				kfree(held);
-				held = h;
-			} else {
-				kfree(h);
-			}
+			ret = pshim_replace_pasid(d[!cur], dev, pasid, h);
 		} else {
 			pshim_detach_pasid(d[cur], dev, pasid);
-			ret = pshim_attach_pasid(d[!cur], dev, pasid, NULL);
+			ret = pshim_attach_pasid(d[!cur], dev, pasid, h);
 		}
-		if (!ret)
+		if (!ret) {
+			kfree(held);
+			held = h;
 			cur = !cur;
+		} else {
+			kfree(h);
+		}
 	}
 	if (!ret)
 		ret = ktime_get_ns() - t0;
-	pshim_detach_pasid(d[cur], dev, pasid);
-	kfree(held);
+	bench_detach(d[cur], dev, pasid, held);
 out_free:
 	if (!IS_ERR(d[1]))
 		iommu_domain_free(d[1]);
@@ -103,87 +138,125 @@ out_free:
 	return ret;
 }
 
-static long bench_scale(struct device *dev, u32 n, u32 iters, u64 *detach_ns)
+/*
+ * Attach FIRST..FIRST+n-1 over ndoms domains, then detach them last
+ * first, timing both; with marks, also the w attaches that bring the
+ * count up to each mark, and the w detaches that take it down from
+ * there. Writes the result line: attach, detach, then per mark the two
+ * windows.
+ */
+static long bench_many(struct device *dev, u32 first, u32 n, u32 ndoms,
+		       const u32 *marks, int nmarks, u32 w)
 {
-	struct iommu_domain *d = pshim_paging_domain_alloc(dev);
-	u64 att = 0, t0;
+	u64 t0, ts = 0, att, det, at[8] = {}, dt[8] = {};
+	struct pshim_attach_handle **h = NULL;
+	struct iommu_domain **d;
 	long ret = 0;
-	u32 i, r, done;
+	u32 i, done;
+	int k, len;
 
-	*detach_ns = 0;
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	for (r = 0; r < iters && !ret; r++) {
-		t0 = ktime_get_ns();
-		for (done = 0; done < n; done++) {
-			ret = pshim_attach_pasid(d, dev, done + 1, NULL);
-			if (ret)
-				break;
-		}
-		att += ktime_get_ns() - t0;
-		t0 = ktime_get_ns();
-		for (i = 0; i < done; i++)
-			pshim_detach_pasid(d, dev, i + 1);
-		*detach_ns += ktime_get_ns() - t0;
-		cond_resched();
+	if (!ndoms || !n || nmarks > 8)
+		return -EINVAL;
+	for (k = 0; k < nmarks; k++)
+		if (marks[k] < w || marks[k] > n)
+			return -EINVAL;
+	d = kvcalloc(ndoms, sizeof(*d), GFP_KERNEL);
+	if (pshim_attach_takes_handle())
+		h = kvcalloc(n, sizeof(*h), GFP_KERNEL);
+	if (!d || (pshim_attach_takes_handle() && !h)) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	iommu_domain_free(d);
-	return ret ? ret : att;
+	for (i = 0; i < ndoms; i++) {
+		d[i] = pshim_paging_domain_alloc(dev);
+		if (IS_ERR(d[i])) {
+			ret = PTR_ERR(d[i]);
+			d[i] = NULL;
+			goto out;
+		}
+	}
+	t0 = ktime_get_ns();
+	for (done = 0, k = 0; done < n; done++) {
+		if (k < nmarks && done == marks[k] - w)
+			ts = ktime_get_ns();
+		if (h) {
+			h[done] = bench_handle();
+			if (!h[done]) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+		ret = pshim_attach_pasid(d[done % ndoms], dev, first + done,
+					 h ? h[done] : NULL);
+		if (ret) {
+			kfree(h ? h[done] : NULL);
+			break;
+		}
+		if (k < nmarks && done + 1 == marks[k])
+			at[k++] = ktime_get_ns() - ts;
+		if (!(done & 1023))
+			cond_resched();
+	}
+	att = ktime_get_ns() - t0;
+	t0 = ktime_get_ns();
+	for (i = done, k = nmarks - 1; i-- > 0; ) {
+		if (k >= 0 && i + 1 == marks[k])
+			ts = ktime_get_ns();
+		pshim_detach_pasid(d[i % ndoms], dev, first + i);
+		kfree(h ? h[i] : NULL);
+		if (k >= 0 && i == marks[k] - w)
+			dt[k--] = ktime_get_ns() - ts;
+		if (!(i & 1023))
+			cond_resched();
+	}
+	det = ktime_get_ns() - t0;
+	if (ret)
+		goto out;
+	len = scnprintf(result, sizeof(result), "%llu %llu", att, det);
+	for (k = 0; k < nmarks; k++)
+		len += scnprintf(result + len, sizeof(result) - len, " %llu %llu",
+				 at[k], dt[k]);
+	scnprintf(result + len, sizeof(result) - len, "\n");
+out:
+	for (i = 0; d && i < ndoms; i++)
+		if (d[i])
+			iommu_domain_free(d[i]);
+	kvfree(d);
+	kvfree(h);
+	return ret;
 }
 
 static long bench_map(struct device *dev, u32 pasid, unsigned long va,
-		      unsigned long len, u32 iters, u64 *unmap_ns)
+		      unsigned long len, u32 count, u32 iters, u64 *unmap_ns)
 {
-	unsigned long npages = len >> PAGE_SHIFT;
 	struct iommu_domain *d = pshim_paging_domain_alloc(dev);
-	struct page **pages;
-	struct sg_table sgt;
+	int prot = IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE;
+	struct pshim_attach_handle *h;
 	u64 map_ns = 0, t0;
-	long ret = 0;
-	u32 i;
+	long ret;
+	u32 i, j;
 
 	*unmap_ns = 0;
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
 	/* Attached, as a domain in use is: its maps then need IOTLB syncs. */
-	ret = pages ? pshim_attach_pasid(d, dev, pasid, NULL) : -ENOMEM;
+	ret = bench_attach(d, dev, pasid, &h);
 	if (ret) {
-		kvfree(pages);
 		iommu_domain_free(d);
 		return ret;
 	}
 	for (i = 0; i < iters && !ret; i++) {
-		long pinned;
-		ssize_t mapped;
-
 		t0 = ktime_get_ns();
-		pinned = pin_user_pages_fast(va, npages, FOLL_WRITE | FOLL_LONGTERM, pages);
-		if (pinned != npages) {
-			if (pinned > 0)
-				unpin_user_pages(pages, pinned);
-			ret = -EFAULT;
-			break;
-		}
-		ret = sg_alloc_table_from_pages(&sgt, pages, npages, 0, len, GFP_KERNEL);
-		if (ret) {
-			unpin_user_pages(pages, npages);
-			break;
-		}
-		mapped = pshim_iommu_map_sg(d, 0, sgt.sgl, sgt.orig_nents,
-					    IOMMU_READ | IOMMU_WRITE);
+		for (j = 0; j < count && !ret; j++)
+			ret = pshim_pin_map(d, va + (u64)j * len, (u64)j * len, len,
+					    prot, &bench_pinned);
 		map_ns += ktime_get_ns() - t0;
 		t0 = ktime_get_ns();
-		if (mapped == len)
-			iommu_unmap(d, 0, len);
-		else
-			ret = mapped < 0 ? mapped : -EIO;
-		sg_free_table(&sgt);
-		unpin_user_pages_dirty_lock(pages, npages, true);
+		while (j--)
+			pshim_unmap_unpin(d, (u64)j * len, len, true, &bench_pinned);
 		*unmap_ns += ktime_get_ns() - t0;
 	}
-	pshim_detach_pasid(d, dev, pasid);
-	kvfree(pages);
+	bench_detach(d, dev, pasid, h);
 	iommu_domain_free(d);
 	return ret ? ret : map_ns;
 }
@@ -191,12 +264,14 @@ static long bench_map(struct device *dev, u32 pasid, unsigned long va,
 static ssize_t bench_write(struct file *f, const char __user *ubuf, size_t n,
 			   loff_t *ppos)
 {
-	char cmd[96], what[16], name[32];
-	unsigned long a, b;
-	u32 iters, pasid;
-	u64 unmap_ns = 0;
+	static const u32 marks[] = { 1024, 16384, 65536, 262144 };
+	u32 iters, pasid, first, cnt, ndoms, w, m[5];
+	char cmd[128], name[32];
 	struct device *dev = NULL;
+	unsigned long a, b;
+	u64 unmap_ns = 0;
 	long ret;
+	int nm;
 
 	if (n >= sizeof(cmd))
 		return -EINVAL;
@@ -204,21 +279,29 @@ static ssize_t bench_write(struct file *f, const char __user *ubuf, size_t n,
 		return -EFAULT;
 	cmd[n] = 0;
 	mutex_lock(&bench_lock);
-	if (sscanf(cmd, "%15s %31s %lu %u", what, name, &a, &iters) == 4 &&
-	    (!strcmp(what, "attach") || !strcmp(what, "replace"))) {
+	if (sscanf(cmd, "pair %31s %u %u", name, &pasid, &iters) == 3) {
 		dev = bench_dev(name);
-		ret = !dev ? -ENODEV : !strcmp(what, "attach") ?
-		      bench_attach(dev, a, iters) : bench_replace(dev, a, iters);
-		snprintf(result, sizeof(result), "%ld\n", ret);
-	} else if (sscanf(cmd, "scale %31s %lu %u", name, &a, &iters) == 3) {
+		ret = dev ? bench_pair(dev, pasid, iters) : -ENODEV;
+		scnprintf(result, sizeof(result), "%ld\n", ret);
+	} else if (sscanf(cmd, "replace %31s %u %u", name, &pasid, &iters) == 3) {
 		dev = bench_dev(name);
-		ret = dev ? bench_scale(dev, a, iters, &unmap_ns) : -ENODEV;
-		snprintf(result, sizeof(result), "%ld %llu\n", ret, unmap_ns);
-	} else if (sscanf(cmd, "map %31s %u %lx %lx %u", name, &pasid, &a, &b, &iters) == 5 &&
-		   PAGE_ALIGNED(a) && PAGE_ALIGNED(b) && b) {
+		ret = dev ? bench_replace(dev, pasid, iters) : -ENODEV;
+		scnprintf(result, sizeof(result), "%ld\n", ret);
+	} else if (sscanf(cmd, "many %31s %u %u %u", name, &first, &cnt, &ndoms) == 4) {
 		dev = bench_dev(name);
-		ret = dev ? bench_map(dev, pasid, a, b, iters, &unmap_ns) : -ENODEV;
-		snprintf(result, sizeof(result), "%ld %llu\n", ret, unmap_ns);
+		ret = dev ? bench_many(dev, first, cnt, ndoms, NULL, 0, 0) : -ENODEV;
+	} else if (sscanf(cmd, "scale %31s %u %u %u", name, &cnt, &ndoms, &w) == 4 &&
+		   w && w <= 1024) {
+		for (nm = 0; nm < ARRAY_SIZE(marks) && marks[nm] < cnt; nm++)
+			m[nm] = marks[nm];
+		m[nm++] = cnt;
+		dev = bench_dev(name);
+		ret = dev ? bench_many(dev, 1, cnt, ndoms, m, nm, w) : -ENODEV;
+	} else if (sscanf(cmd, "map %31s %u %lx %lx %u %u", name, &pasid, &a, &b, &cnt,
+			  &iters) == 6 && PAGE_ALIGNED(a) && PAGE_ALIGNED(b) && b && cnt) {
+		dev = bench_dev(name);
+		ret = dev ? bench_map(dev, pasid, a, b, cnt, iters, &unmap_ns) : -ENODEV;
+		scnprintf(result, sizeof(result), "%ld %llu\n", ret, unmap_ns);
 	} else {
 		ret = -EINVAL;
 	}
@@ -254,5 +337,5 @@ static void __exit bench_exit(void)
 module_init(bench_init);
 module_exit(bench_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("Test-only: time the raw IOMMU calls pasid_shim wraps");
+MODULE_DESCRIPTION("Test-only: time the raw IOMMU calls pasid_shim makes");
 PSHIM_IMPORT_NS();
