@@ -33,11 +33,13 @@
  *
  * LIVE -> DEAD is pshim_device_kill(), called by exactly two paths:
  *  - the file (DESTROY, close, SIGKILL), in pshim_device_destroy();
- *  - the bus notifier, when the driver a shared binding sits beside is
- *    unbound (BUS_NOTIFY_UNBIND_DRIVER: device_lock held, before the
- *    driver's remove() and its DMA cleanup) or the device is removed
- *    (BUS_NOTIFY_DEL_DEVICE, and BUS_NOTIFY_REMOVED_DEVICE, which this
- *    notifier sees before the IOMMU core's: its priority is higher).
+ *  - the bus notifier (pshim_device_hit() says when): the driver a
+ *    shared binding sits beside, or the driver of another device of its
+ *    group, is unbound (BUS_NOTIFY_UNBIND_DRIVER: device_lock held,
+ *    before the driver's remove() and its DMA cleanup); the device is
+ *    removed (BUS_NOTIFY_DEL_DEVICE, and BUS_NOTIFY_REMOVED_DEVICE,
+ *    which this notifier sees before the IOMMU core's: its priority is
+ *    higher); a device that may join its group is added.
  * Both hold pshim_devices_lock from the lookup until the device is off
  * the list, so the notifier never returns while a file is still
  * detaching (it waits for it), and a device is never off the list while
@@ -274,20 +276,48 @@ void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *sdev)
 }
 
 /*
- * The driver bound beside a shared binding is going (UNBIND_DRIVER
- * runs before its remove() and the DMA cleanup), or the device is
- * leaving (DEL_DEVICE; REMOVED_DEVICE comes before the IOMMU core
- * releases it, thanks to the priority below). A driver that binds to
- * an exclusively held device can only be one that manages DMA itself
- * (the others fail to probe), so its unbind changes nothing here. The
- * object stays in its file, DEAD (ENODEV), until destroyed.
+ * Must the binding sdev die because of this event on dev? Called with
+ * pshim_devices_lock held, for every listed binding.
+ *  - dev itself is removed (DEL_DEVICE, and REMOVED_DEVICE, which this
+ *    notifier sees before the IOMMU core releases it, by its priority);
+ *  - the driver a shared binding sits beside is unbound (UNBIND_DRIVER
+ *    runs under device_lock, before remove() and the DMA cleanup), or
+ *    the driver of any other device of its IOMMU group is: that cleanup
+ *    WARNs on the group's PASIDs as well. A driver binding to an
+ *    exclusively held device can only be one that manages DMA itself
+ *    (the others fail to probe), so its unbind changes nothing;
+ *  - a device is added on the same bus (ADD_DEVICE, before the IOMMU
+ *    core probes it): it may join the group, as a function of the same
+ *    slot does, and the core would not give it the group's PASIDs, so
+ *    detaching them later would WARN. The binding ends first.
  */
+static bool pshim_device_hit(struct pshim_device *sdev, unsigned long action,
+			     struct device *dev)
+{
+	struct device *mine = &sdev->pdev->dev;
+
+	switch (action) {
+	case BUS_NOTIFY_DEL_DEVICE:
+	case BUS_NOTIFY_REMOVED_DEVICE:
+		return dev == mine;
+	case BUS_NOTIFY_UNBIND_DRIVER:
+		return !sdev->exclusive && (dev == mine ||
+			(dev->iommu_group && dev->iommu_group == mine->iommu_group));
+	case BUS_NOTIFY_ADD_DEVICE:
+		return dev != mine && to_pci_dev(dev)->bus == sdev->pdev->bus;
+	}
+	return false;
+}
+
+/* The object stays in its file, DEAD (ENODEV), until destroyed. */
 static int pshim_bus_notify(struct notifier_block *nb, unsigned long action,
 			    void *data)
 {
-	struct pshim_device *sdev;
+	struct pshim_device *sdev, *next;
+	struct device *dev = data;
 
 	switch (action) {
+	case BUS_NOTIFY_ADD_DEVICE:
 	case BUS_NOTIFY_UNBIND_DRIVER:
 	case BUS_NOTIFY_DEL_DEVICE:
 	case BUS_NOTIFY_REMOVED_DEVICE:
@@ -296,10 +326,15 @@ static int pshim_bus_notify(struct notifier_block *nb, unsigned long action,
 		return NOTIFY_DONE;
 	}
 	mutex_lock(&pshim_devices_lock);
-	sdev = pshim_device_lookup(data);
-	/* An exclusive binding owns the DMA; a driver (vfio-pci) may come and go. */
-	if (sdev && !(action == BUS_NOTIFY_UNBIND_DRIVER && sdev->exclusive))
+	list_for_each_entry_safe(sdev, next, &pshim_devices, node) {
+		if (!pshim_device_hit(sdev, action, dev))
+			continue;
+		if (dev != &sdev->pdev->dev)
+			dev_info(&sdev->pdev->dev, "pasid-shim: binding ended: %s %s shares or may share its IOMMU group\n",
+				 dev_name(dev), action == BUS_NOTIFY_ADD_DEVICE ?
+				 "was added and" : "lost its driver and");
 		pshim_device_kill(sdev);
+	}
 	mutex_unlock(&pshim_devices_lock);
 	return NOTIFY_OK;
 }

@@ -43,6 +43,7 @@ struct pshim_domain *pshim_domain_alloc(struct pshim_ctx *ctx,
 	dom->domain = domain;
 	dom->iommu = dev->pdev->dev.iommu->iommu_dev;
 	dom->max_iova = min_t(u64, domain->geometry.aperture_end, dev->max_iova);
+	dom->flush_order = dev->flush_order;
 	mutex_unlock(&dev->lock);
 
 	ret = pshim_obj_add(ctx, &dom->obj, PSHIM_OBJ_DOMAIN);
@@ -119,7 +120,7 @@ int pshim_domain_map(struct pshim_domain *dom, unsigned long uva,
 	if (ret)
 		goto err_free;
 	ret = pshim_pin_map(dom->domain, uva, iova, length, prot,
-			    &pshim_stats.pinned_pages);
+			    dom->flush_order, &pshim_stats.pinned_pages);
 	if (ret)
 		goto err_uncharge;
 	interval_tree_insert(&map->node, &dom->mappings);
@@ -138,7 +139,8 @@ static void pshim_mapping_free(struct pshim_domain *dom,
 	interval_tree_remove(&map->node, &dom->mappings);
 	pshim_unmap_unpin(dom->domain, map->node.start,
 			  map->node.last - map->node.start + 1,
-			  map->prot & IOMMU_WRITE, &pshim_stats.pinned_pages);
+			  map->prot & IOMMU_WRITE, dom->flush_order,
+			  &pshim_stats.pinned_pages);
 	pshim_uncharge(map);
 	kfree(map);
 }

@@ -2,12 +2,19 @@
 /*
  * What the IOMMU driver would refuse, checked before it is asked.
  *
- * On every kernel: MAP refuses an IOVA the device's IOMMU cannot
- * translate. A paging domain's aperture is not always the IOMMU's reach
- * (intel-iommu before 7.x allocates every domain 57 bits wide, accepts
- * a MAP above the unit's address width and refuses the attach later),
- * so for Intel VT-d the reach is computed as intel-iommu computes it,
- * from the unit's capability register.
+ * On every kernel, for Intel VT-d:
+ *  - MAP refuses an IOVA the device's IOMMU cannot translate. A paging
+ *    domain's aperture is not always the IOMMU's reach (intel-iommu
+ *    before 7.x allocates every domain 57 bits wide, accepts a MAP above
+ *    the unit's address width and refuses the attach later), so the
+ *    reach is computed as intel-iommu computes it, from the unit's
+ *    capability register.
+ *  - The shim's domains never take the unit's last domain IDs (DIDs):
+ *    a sixteenth of them (at least 8) stays for the kernel, which needs
+ *    one whenever a device is added or a DMA owner gives a device back
+ *    to its default domain (__iommu_release_dma_ownership() cannot fail
+ *    and WARNs when it does). The unit's own count of used DIDs is read
+ *    when the shim's budget, half the headroom it saw last, runs out.
  *
  * On kernels whose iommu_attach_device_pasid() undoes a refused attach
  * on a device that was never set up (6.2-6.9, see
@@ -22,97 +29,50 @@
  *    (prepare_domain_attach_device()): refused at MAP, ERANGE;
  *  - a domain that needs a domain ID when the unit has none left
  *    (domain_attach_iommu()): refused at ATTACH and REPLACE, ENOSPC,
- *    keeping PSHIM_DID_SPARE IDs free for the kernel's own devices;
- *  - a domain of another unit, a PASID 0 or beyond the device's width,
- *    a group of several devices: refused for every kernel elsewhere.
+ *    by the DID budget above;
+ *  - a group that has grown beyond the bound device (the driver calls
+ *    set_dev_pasid() on every device of it): refused at ATTACH, EXDEV;
+ *  - a unit with first-stage translation only, 5-level tables and no
+ *    5-level first stage (domain_setup_first_level()): refused at BIND;
+ *  - a domain of another unit, a PASID 0 or beyond the device's width:
+ *    refused for every kernel elsewhere.
  * Dirty tracking, forced snooping and 5-level first-stage tables are
  * never asked for. Another IOMMU driver on such a kernel is refused at
  * BIND (EOPNOTSUPP): the shim cannot tell what it would refuse.
  *
- * The unit's registers and domain ID counts come from its own sysfs
- * attributes (/sys/class/iommu/dmarN/intel-iommu/), read through the
- * attribute's show() on the unit's struct device: public types only,
- * the same on 6.2 and 7.x.
+ * The unit's registers and domain ID counts come from vtd.c.
  */
 #include <linux/crash_dump.h>
-#include <linux/device.h>
-#include <linux/gfp.h>
-#include <linux/kstrtox.h>
-#include <linux/string.h>
+#include <linux/slab.h>
 
 #include "pasid_shim.h"
+#include "vtd.h"
 
-/* Domain IDs left to the kernel's own devices coming and going. */
-#define PSHIM_DID_SPARE		8
+/* Domain IDs left to the kernel: a sixteenth, and at least this many. */
+#define PSHIM_DID_SPARE_MIN	8
 
-/* Read one attribute of the unit's "intel-iommu" group into a page. */
-static int pshim_vtd_attr(struct device *unit, const char *name,
-			  unsigned long long *val, unsigned int base)
-{
-	const struct attribute_group **grp;
-	struct device_attribute *da = NULL;
-	struct attribute **attr;
-	char *buf;
-	int ret;
+/* One VT-d unit the shim has attached domains on, and its DID budget. */
+struct pshim_unit {
+	struct list_head node;
+	struct device *dev;
+	long long budget;
+};
 
-	if (!unit)
-		return -ENODEV;
-	for (grp = unit->groups; grp && *grp && !da; grp++) {
-		if (!(*grp)->name || strcmp((*grp)->name, "intel-iommu"))
-			continue;
-		for (attr = (*grp)->attrs; attr && *attr; attr++)
-			if (!strcmp((*attr)->name, name)) {
-				da = container_of(*attr, struct device_attribute, attr);
-				break;
-			}
-	}
-	if (!da || !da->show)
-		return -ENODEV;
-	/* sysfs_emit() wants a whole page. */
-	buf = (char *)__get_free_page(GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	ret = da->show(unit, da, buf);
-	if (ret > 0) {
-		buf[min_t(int, ret, PAGE_SIZE - 1)] = 0;
-		ret = kstrtoull(strim(buf), base, val);
-	} else {
-		ret = ret ? ret : -EINVAL;
-	}
-	free_page((unsigned long)buf);
-	return ret;
-}
-
-/*
- * intel-iommu's addr_width: the widest adjusted guest address width the
- * unit supports up to 57 bits (iommu->agaw), capped by its MGAW.
- */
-static u64 pshim_vtd_max_iova(u64 cap)
-{
-	unsigned long sagaw = (cap >> 8) & 0x1f;
-	int mgaw = ((cap >> 16) & 0x3f) + 1;
-	int agaw, width;
-
-	for (agaw = 3; agaw >= 0; agaw--)	/* width_to_agaw(57) == 3 */
-		if (sagaw & BIT(agaw))
-			break;
-	if (agaw < 0)
-		return 0;
-	width = min(30 + 9 * agaw, mgaw);
-	return width >= 64 ? U64_MAX : (1ULL << width) - 1;
-}
+static DEFINE_MUTEX(pshim_units_lock);
+static LIST_HEAD(pshim_units);
 
 int pshim_guard_bind(struct pshim_device *sdev)
 {
 	struct device *dev = &sdev->pdev->dev;
-	struct device *unit = dev->iommu->iommu_dev->dev;
-	unsigned long long cap;
+	struct pshim_vtd vtd;
 
 	sdev->max_iova = U64_MAX;
+	sdev->flush_order = PSHIM_FLUSH_ORDER_MAX;
 	sdev->vtd = NULL;
-	if (!pshim_vtd_attr(unit, "cap", &cap, 16)) {
-		sdev->vtd = unit;
-		sdev->max_iova = pshim_vtd_max_iova(cap);
+	if (!pshim_vtd_get(dev, &vtd)) {
+		sdev->vtd = vtd.unit;
+		sdev->max_iova = vtd.max_iova;
+		sdev->flush_order = vtd.flush_order;
 	}
 	if (!pshim_attach_undo_unsafe())
 		return 0;
@@ -124,21 +84,88 @@ int pshim_guard_bind(struct pshim_device *sdev)
 		return -EOPNOTSUPP;
 	if (is_kdump_kernel())
 		return -EBUSY;
+	/* First stage only, 5-level tables, no 5-level first stage. */
+	if (vtd.first_stage_only && vtd.agaw == 3 && !vtd.fl5lp)
+		return -EOPNOTSUPP;
 	return 0;
 }
 
+static int pshim_count_dev(struct device *d, void *data)
+{
+	(*(unsigned int *)data)++;
+	return 0;
+}
+
+/* Does the device's IOMMU group still hold the device alone? */
+static bool pshim_guard_alone(struct pshim_device *sdev)
+{
+	struct iommu_group *group = iommu_group_get(&sdev->pdev->dev);
+	unsigned int n = 0;
+
+	if (!group)
+		return false;
+	iommu_group_for_each_dev(group, &n, pshim_count_dev);
+	iommu_group_put(group);
+	return n == 1;
+}
+
+/* Take one DID of the unit from the budget, reading the unit if spent. */
+static int pshim_guard_did(struct device *vtd)
+{
+	unsigned long long used, supported, spare;
+	struct pshim_unit *unit;
+	int ret = 0;
+
+	mutex_lock(&pshim_units_lock);
+	list_for_each_entry(unit, &pshim_units, node)
+		if (unit->dev == vtd)
+			goto found;
+	unit = kzalloc(sizeof(*unit), GFP_KERNEL);
+	if (!unit) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	unit->dev = vtd;
+	list_add(&unit->node, &pshim_units);
+found:
+	if (unit->budget <= 0) {
+		if (pshim_vtd_count(vtd, "domains_used", &used) ||
+		    pshim_vtd_count(vtd, "domains_supported", &supported)) {
+			ret = -ENOSPC;
+			goto out;
+		}
+		spare = max_t(unsigned long long, supported / 16, PSHIM_DID_SPARE_MIN);
+		unit->budget = ((long long)supported - (long long)spare - (long long)used) / 2;
+		if (unit->budget <= 0 && used + spare < supported)
+			unit->budget = 1;
+	}
+	if (unit->budget <= 0)
+		ret = -ENOSPC;
+	else
+		unit->budget--;
+out:
+	mutex_unlock(&pshim_units_lock);
+	return ret;
+}
+
 /*
- * Before dom is attached to a PASID of sdev: the first attachment of a
- * domain on a unit takes a domain ID there.
+ * Before dom is attached to a PASID of sdev. dev->lock held; the
+ * domain's first attachment on the unit takes a DID there.
  */
 int pshim_guard_attach(struct pshim_device *sdev, struct pshim_domain *dom)
 {
-	unsigned long long used, supported;
-
-	if (!pshim_attach_undo_unsafe() || atomic_read(&dom->users))
+	if (pshim_attach_undo_unsafe() && !pshim_guard_alone(sdev))
+		return -EXDEV;
+	if (!sdev->vtd || atomic_read(&dom->users))
 		return 0;
-	if (pshim_vtd_attr(sdev->vtd, "domains_used", &used, 10) ||
-	    pshim_vtd_attr(sdev->vtd, "domains_supported", &supported, 10))
-		return -ENOSPC;
-	return used + PSHIM_DID_SPARE >= supported ? -ENOSPC : 0;
+	return pshim_guard_did(sdev->vtd);
+}
+
+/* At unload. */
+void pshim_guard_exit(void)
+{
+	struct pshim_unit *unit, *next;
+
+	list_for_each_entry_safe(unit, next, &pshim_units, node)
+		kfree(unit);
 }

@@ -152,6 +152,7 @@ static void __exit pshim_exit(void)
 {
 	misc_deregister(&pshim_misc);
 	pshim_device_notifier_exit();
+	pshim_guard_exit();
 	debugfs_remove_recursive(pshim_debugfs);
 }
 

@@ -63,6 +63,7 @@ struct pshim_device {
 	bool exclusive;			/* holds the device's DMA ownership */
 	struct xarray pasids;		/* pasid -> entry (pasid.c) */
 	u64 max_iova;			/* what its IOMMU translates (guard.c) */
+	unsigned int flush_order;	/* largest IOTLB flush, in pages (log2) */
 	struct device *vtd;		/* its VT-d unit's sysfs device, or NULL */
 	u32 max_pasids;
 	u32 nr_pasids;			/* entries in pasids */
@@ -73,6 +74,7 @@ struct pshim_domain {
 	struct iommu_domain *domain;
 	struct iommu_device *iommu;	/* whose page tables these are */
 	u64 max_iova;			/* aperture and the IOMMU's reach */
+	unsigned int flush_order;	/* of the device it was allocated for */
 	atomic_t users;			/* PASIDs attached */
 	struct rb_root_cached mappings;	/* of struct pshim_mapping */
 };
@@ -150,6 +152,7 @@ void pshim_pasid_free_all(struct pshim_ctx *ctx);
 /* guard.c */
 int pshim_guard_bind(struct pshim_device *dev);
 int pshim_guard_attach(struct pshim_device *dev, struct pshim_domain *dom);
+void pshim_guard_exit(void);
 
 /* ioctl.c */
 long pshim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);

@@ -10,8 +10,9 @@
  * contiguous runs are mapped with one iommu_map() each, across batch
  * boundaries. No page array is kept: pshim_unmap_unpin() finds the
  * pages again through the domain (iommu_iova_to_phys(), as VFIO type1
- * and iommufd do), unmaps a physically contiguous run at a time with
- * one IOTLB flush per batch of runs, and unpins runs as runs.
+ * and iommufd do), unmaps a physically contiguous run at a time, in
+ * naturally aligned chunks whose IOTLB flushes are merged only into
+ * naturally aligned ranges the unit can take, and unpins runs as runs.
  */
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
@@ -25,6 +26,12 @@
 #define PSHIM_PIN_SMALL		16
 /* Physically contiguous runs unmapped per IOTLB flush. */
 #define PSHIM_UNMAP_RUNS	16
+/*
+ * A page whose reference count passed this is pinned too often: each
+ * FOLL_PIN of a small page adds GUP_PIN_COUNTING_BIAS (1024), so this
+ * is about a million pins, half way to the overflow GUP WARNs on.
+ */
+#define PSHIM_PIN_REF_MAX	BIT(30)
 
 struct pshim_run {
 	phys_addr_t phys;
@@ -48,17 +55,70 @@ static void pshim_unpin_runs(struct pshim_run *runs, unsigned int n,
 		pshim_unpin_run(runs[i].phys, runs[i].len, dirty, pinned);
 }
 
-void pshim_unmap_unpin(struct iommu_domain *domain, unsigned long iova,
-		       u64 length, bool dirty, atomic_long_t *pinned)
-{
-	struct pshim_run runs[PSHIM_UNMAP_RUNS];
+/* An UNMAP in progress: what is unmapped and not flushed yet, and unpinned after. */
+struct pshim_unmap {
+	struct iommu_domain *domain;
 	struct iommu_iotlb_gather gather;
-	unsigned int nr = 0;
+	unsigned long start, end;	/* the gather's range, ours; end 0: empty */
+	unsigned int order;		/* largest flush, log2 pages */
+	struct pshim_run runs[PSHIM_UNMAP_RUNS];
+	unsigned int nr;		/* runs unmapped, not unpinned */
+	bool dirty;
+	atomic_long_t *pinned;
+};
+
+/* Flush what is unmapped, then unpin the runs that are wholly gone. */
+static void pshim_unmap_sync(struct pshim_unmap *u)
+{
+	if (u->end) {
+		iommu_iotlb_sync(u->domain, &u->gather);
+		u->end = 0;
+	}
+	pshim_unpin_runs(u->runs, u->nr, u->dirty, u->pinned);
+	u->nr = 0;
+}
+
+/*
+ * Unmap one naturally aligned power-of-two chunk. It joins the pending
+ * flush only as its buddy, the two making one naturally aligned
+ * power-of-two range no larger than the unit flushes in one go: the
+ * flush intel-iommu makes of a gather must be such a range, or it WARNs
+ * (qi_flush_piotlb(), first stage, before 6.10) or asks the unit for an
+ * address mask it rejects (an Invalidation Queue Error, retried for
+ * ever). Never an empty gather: its range is ULONG_MAX..0.
+ */
+static void pshim_unmap_chunk(struct pshim_unmap *u, unsigned long iova,
+			      unsigned long size)
+{
+	unsigned long s = min(u->start, iova), e = max(u->end, iova + size);
+
+	if (u->end && u->end - u->start == size && e - s == 2 * size &&
+	    IS_ALIGNED(s, 2 * size) && 2 * size <= (PAGE_SIZE << u->order)) {
+		iommu_unmap_fast(u->domain, iova, size, &u->gather);
+		u->start = s;
+		u->end = e;
+		return;
+	}
+	if (u->end)
+		iommu_iotlb_sync(u->domain, &u->gather);
+	iommu_unmap_fast(u->domain, iova, size, &u->gather);
+	u->start = iova;
+	u->end = iova + size;
+}
+
+void pshim_unmap_unpin(struct iommu_domain *domain, unsigned long iova,
+		       u64 length, bool dirty, unsigned int order,
+		       atomic_long_t *pinned)
+{
+	struct pshim_unmap u = {
+		.domain = domain, .order = order, .dirty = dirty, .pinned = pinned,
+	};
+	unsigned long at, left, size;
 	phys_addr_t phys;
 	u64 off = 0;
 	size_t len;
 
-	iommu_iotlb_gather_init(&gather);
+	iommu_iotlb_gather_init(&u.gather);
 	while (off < length) {
 		phys = iommu_iova_to_phys(domain, iova + off);
 		if (!phys) {	/* not mapped: nothing of ours to unpin */
@@ -68,26 +128,42 @@ void pshim_unmap_unpin(struct iommu_domain *domain, unsigned long iova,
 		for (len = PAGE_SIZE; off + len < length; len += PAGE_SIZE)
 			if (iommu_iova_to_phys(domain, iova + off + len) != phys + len)
 				break;
-		iommu_unmap_fast(domain, iova + off, len, &gather);
-		runs[nr].phys = phys;
-		runs[nr].len = len;
-		if (++nr == PSHIM_UNMAP_RUNS) {
-			iommu_iotlb_sync(domain, &gather);
-			pshim_unpin_runs(runs, nr, dirty, pinned);
-			nr = 0;
+		/* The run, in naturally aligned power-of-two chunks. */
+		for (at = iova + off, left = len; left; at += size, left -= size) {
+			size = min(rounddown_pow_of_two(left), PAGE_SIZE << order);
+			if (at)
+				size = min(size, 1UL << __ffs(at));
+			pshim_unmap_chunk(&u, at, size);
+		}
+		u.runs[u.nr].phys = phys;
+		u.runs[u.nr].len = len;
+		if (++u.nr == PSHIM_UNMAP_RUNS) {
+			pshim_unmap_sync(&u);
 			cond_resched();
 		}
 		off += len;
 	}
-	/*
-	 * Never sync an empty gather: its range is ULONG_MAX..0, and
-	 * intel-iommu (6.12, first-stage) turns that into a PASID IOTLB
-	 * invalidation the unit rejects, and retries it forever.
-	 */
-	if (nr) {
-		iommu_iotlb_sync(domain, &gather);
-		pshim_unpin_runs(runs, nr, dirty, pinned);
-	}
+	pshim_unmap_sync(&u);
+}
+
+/*
+ * Unpin, from the first one pinned too often, what was just pinned:
+ * *n becomes the good prefix, and the MAP fails (ENOMEM) after it.
+ */
+static int pshim_pin_sane(struct page **pages, unsigned long *n,
+			  atomic_long_t *pinned)
+{
+	unsigned long i;
+
+	for (i = 0; i < *n; i++)
+		if (unlikely(folio_ref_count(page_folio(pages[i])) > PSHIM_PIN_REF_MAX))
+			break;
+	if (i == *n)
+		return 0;
+	unpin_user_pages(pages + i, *n - i);
+	atomic_long_sub(*n - i, pinned);
+	*n = i;
+	return -ENOMEM;
 }
 
 /*
@@ -124,14 +200,14 @@ static int pshim_map_batch(struct iommu_domain *domain, int prot,
 }
 
 int pshim_pin_map(struct iommu_domain *domain, unsigned long uva,
-		  unsigned long iova, u64 length, int prot,
+		  unsigned long iova, u64 length, int prot, unsigned int order,
 		  atomic_long_t *pinned)
 {
 	unsigned int gup = FOLL_LONGTERM | (prot & IOMMU_WRITE ? FOLL_WRITE : 0);
 	unsigned long npages = length >> PAGE_SHIFT, done = 0, i, n, batch;
 	struct page *small[PSHIM_PIN_SMALL], **pages = small;
 	struct pshim_run run = {};
-	int ret;
+	int ret, bad;
 
 	batch = ARRAY_SIZE(small);
 	if (npages > batch) {
@@ -150,6 +226,7 @@ int pshim_pin_map(struct iommu_domain *domain, unsigned long uva,
 		}
 		n = ret;
 		atomic_long_add(n, pinned);
+		bad = pshim_pin_sane(pages, &n, pinned);
 		/* The pending run starts where the mapped part ends. */
 		ret = pshim_map_batch(domain, prot, pages, n, iova + (done << PAGE_SHIFT),
 				      &run, iova + (done << PAGE_SHIFT) - run.len, &i);
@@ -160,6 +237,10 @@ int pshim_pin_map(struct iommu_domain *domain, unsigned long uva,
 			goto err_unwind;
 		}
 		done += n;
+		if (bad) {
+			ret = bad;
+			goto err_unwind;
+		}
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			goto err_unwind;
@@ -180,7 +261,7 @@ err_unwind:
 	if (run.len)
 		pshim_unpin_run(run.phys, run.len, false, pinned);
 	pshim_unmap_unpin(domain, iova, (done << PAGE_SHIFT) - run.len,
-			  prot & IOMMU_WRITE, pinned);
+			  prot & IOMMU_WRITE, order, pinned);
 	if (pages != small)
 		free_page((unsigned long)pages);
 	return ret;

@@ -31,6 +31,7 @@
 /* The module's own compat layer and pin code: the same work, raw. */
 #include "compat.h"
 #include "pin.c"
+#include "vtd.c"
 
 static DEFINE_MUTEX(bench_lock);
 static char result[256];
@@ -231,7 +232,9 @@ static long bench_map(struct device *dev, u32 pasid, unsigned long va,
 {
 	struct iommu_domain *d = pshim_paging_domain_alloc(dev);
 	int prot = IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE;
+	unsigned int order = PSHIM_FLUSH_ORDER_MAX;
 	struct pshim_attach_handle *h;
+	struct pshim_vtd vtd;
 	u64 map_ns = 0, t0;
 	long ret;
 	u32 i, j;
@@ -239,6 +242,8 @@ static long bench_map(struct device *dev, u32 pasid, unsigned long va,
 	*unmap_ns = 0;
 	if (IS_ERR(d))
 		return PTR_ERR(d);
+	if (!pshim_vtd_get(dev, &vtd))
+		order = vtd.flush_order;
 	/* Attached, as a domain in use is: its maps then need IOTLB syncs. */
 	ret = bench_attach(d, dev, pasid, &h);
 	if (ret) {
@@ -249,11 +254,12 @@ static long bench_map(struct device *dev, u32 pasid, unsigned long va,
 		t0 = ktime_get_ns();
 		for (j = 0; j < count && !ret; j++)
 			ret = pshim_pin_map(d, va + (u64)j * len, (u64)j * len, len,
-					    prot, &bench_pinned);
+					    prot, order, &bench_pinned);
 		map_ns += ktime_get_ns() - t0;
 		t0 = ktime_get_ns();
 		while (j--)
-			pshim_unmap_unpin(d, (u64)j * len, len, true, &bench_pinned);
+			pshim_unmap_unpin(d, (u64)j * len, len, true, order,
+					  &bench_pinned);
 		*unmap_ns += ktime_get_ns() - t0;
 	}
 	bench_detach(d, dev, pasid, h);

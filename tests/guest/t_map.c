@@ -152,5 +152,34 @@ int main(void)
 		 "close uncharged: the limit fits again");
 	close(fd);
 	t_expect_no_leak("close");
+
+	/*
+	 * Ranges whose IOTLB flush is not naturally aligned: 3 pages at
+	 * 0x1000, 4 pages across the 1 GiB line, 1 page at 2^47 - 4 KiB,
+	 * unmapped while attached (before 6.10 first-stage flushes of such
+	 * ranges WARN; on 6.12 one past the unit's mask size hangs it).
+	 */
+	{
+		static const uint64_t at[] = { 0x1000, (1ULL << 30) - 0x2000, (1ULL << 39) - 0x1000 };
+		static const uint64_t len[] = { 0x3000, 0x4000, 0x1000 };
+		uint64_t n = 0;
+		unsigned int k;
+
+		fd = t_open();
+		t_bind(fd, t_dev, &dev, &max);
+		t_domain_alloc(fd, dev, &dom[0]);
+		t_expect(t_attach(fd, dev, 77, dom[0]), 0, "ATTACH pasid 77");
+		for (k = 0; k < 3; k++) {
+			t_expect(t_map(fd, dom[0], buf[0], len[k], at[k], PASID_SHIM_MAP_READ), 0,
+				 "MAP an unaligned range");
+			t_hw_translate(77, at[k], buf[0], 32);
+		}
+		for (k = 0; k < 3; k++) {
+			t_expect(t_unmap(fd, dom[0], at[k], len[k], &n), 0, "UNMAP it while attached");
+			t_hw_translate(77, at[k], NULL, 0);
+		}
+		close(fd);
+		t_expect_no_leak("close");
+	}
 	return t_done();
 }

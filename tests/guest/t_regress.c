@@ -14,9 +14,15 @@
  *  5 MAP of 1 TiB, and an over-limit 64 GiB MAP
  *  6 two files taking turns to BIND and DESTROY one device (debugfs)
  *  7 a multi-function slot without ACS (a two-device IOMMU group)
+ * and from the first hostile review:
+ *  8 the group grows after BIND: a function removed, its sibling bound
+ *    alone, the function rescanned into the group, its driver unbound
+ *  9 one page pinned about a million times (its reference count would
+ *    overflow in GUP): ENOMEM, not a WARN
  *
- * usage: t_regress [SEED [CASES]]   (CASES: digits, default 1234567)
+ * usage: t_regress [SEED [CASES]]   (CASES: digits, default 123456789)
  */
+#define _GNU_SOURCE
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -353,13 +359,74 @@ static void case7_multifunction(void)
 	t_expect_no_leak("7");
 }
 
+static void case8_group_grows(void)
+{
+	const char *mf0 = getenv("PSHIM_MF0"), *mf1 = getenv("PSHIM_MF1");
+	uint32_t id, max, dom, n;
+	int fd = t_open();
+
+	t_expect(sys_remove(mf1), 0, "8: remove function 1 of the multi-function slot");
+	t_result(sys_wait(mf1, "", 0, 10), "8: gone");
+	t_expect(t_bind(fd, mf0, &id, &max), 0, "8: BIND function 0, alone in its group now");
+	t_expect(t_domain_alloc(fd, id, &dom), 0, "8: DOMAIN_ALLOC");
+	t_expect(t_attach(fd, id, 1, dom), 0, "8: ATTACH pasid 1");
+	t_expect(sys_rescan(), 0, "8: rescan");
+	t_result(sys_wait(mf1, "nvme", 1, 20), "8: function 1 back with nvme");
+	t_result(sys_group(mf0) == sys_group(mf1), "8: in function 0's group again (%d, %d)",
+		 sys_group(mf0), sys_group(mf1));
+	t_expect(pshim_list(fd, id, NULL, 0, &n), -ENODEV,
+		 "8: the binding ended when function 1 was added beside it");
+	t_result(t_hw("\"check\":\"pasid_set\",\"dev\":\"%s\",\"pasids\":[]", mf0),
+		 "8: function 0's PASID table is empty");
+	t_expect(sys_unbind(mf1), 0, "8: unbind nvme from function 1 (no WARN)");
+	t_result(sys_restore(mf1) == 0, "8: nvme back on function 1");
+	t_expect(t_bind(fd, mf0, &id, &max), -EXDEV, "8: BIND function 0 again: two-device group");
+	close(fd);
+	t_expect_no_leak("8");
+}
+
+static void case9_pinned_too_often(void)
+{
+	const unsigned long views = 65536;
+	uint32_t id, max, dom;
+	char *base;
+	unsigned long i;
+	int fd = t_open(), mfd, ret = 0;
+
+	t_expect(sys_write("/proc/sys/vm/max_map_count", "200000"), 0, "9: max_map_count 200000");
+	t_bind(fd, t_dev, &id, &max);
+	t_domain_alloc(fd, id, &dom);
+	/* One page of a memfd, mapped 65536 times side by side. */
+	mfd = memfd_create("pshim", 0);
+	if (mfd < 0 || ftruncate(mfd, 4096)) {
+		t_result(0, "9: memfd");
+		return;
+	}
+	base = mmap(NULL, views * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		    -1, 0);
+	for (i = 0; i < views; i++)
+		if (mmap(base + i * 4096, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 mfd, 0) == MAP_FAILED)
+			break;
+	t_result(i == views, "9: one page mapped %lu times", i);
+	for (i = 0; i < 32 && !ret; i++)
+		ret = t_map(fd, dom, base, views * 4096, (uint64_t)i << 30, PASID_SHIM_MAP_READ);
+	t_expect(ret, -ENOMEM, "9: MAPs of it, 65536 pins each, until refused");
+	t_result(i >= 15 && i <= 17, "9: refused at MAP %lu: about a million pins of one page", i);
+	close(fd);
+	munmap(base, views * 4096);
+	close(mfd);
+	t_expect_no_leak("9");
+}
+
 int main(int argc, char **argv)
 {
 	static void (*const cases[])(void) = {
 		case1_teardown_vs_gone, case2_bind_inside_unbind, case3_bind_vs_remove,
 		case4_vfio, case5_huge_map, case6_turns, case7_multifunction,
+		case8_group_grows, case9_pinned_too_often,
 	};
-	const char *which = argc > 2 ? argv[2] : "1234567";
+	const char *which = argc > 2 ? argv[2] : "123456789";
 
 	t_init();
 	seed = argc > 1 ? strtoul(argv[1], NULL, 0) : (unsigned int)time(NULL);
@@ -372,7 +439,7 @@ int main(int argc, char **argv)
 	for (; *which; which++) {
 		struct timespec a, b;
 
-		if (*which < '1' || *which > '7')
+		if (*which < '1' || *which > '9')
 			continue;
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		cases[*which - '1']();

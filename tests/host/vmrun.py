@@ -181,10 +181,12 @@ class Runner:
                "-device", "nvme,bus=rp0,serial=pshim0,id=nvme0",
                "-device", "pcie-root-port,id=rp1,chassis=2,bus=pcie.0",
                "-device", "nvme,bus=rp1,serial=pshim1,id=nvme1",
-               # Two functions in one slot, no ACS: one IOMMU group.
+               # Two functions in one slot, no ACS: one IOMMU group. Both
+               # set the multi-function header bit, as real devices do, so
+               # a rescanned function 1 joins function 0's group again.
                "-device", "pcie-root-port,id=rp2,chassis=3,bus=pcie.0",
                "-device", "nvme,bus=rp2,addr=0.0,multifunction=on,serial=pshimmf0,id=mf0",
-               "-device", "nvme,bus=rp2,addr=0.1,serial=pshimmf1,id=mf1"]
+               "-device", "nvme,bus=rp2,addr=0.1,multifunction=on,serial=pshimmf1,id=mf1"]
         return cmd
 
     def connect(self, path, deadline):

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What an Intel VT-d unit says of itself: its registers and domain-ID
+ * counts, from its own sysfs attributes (/sys/class/iommu/dmarN/
+ * intel-iommu/), read through each attribute's show() on the unit's
+ * struct device, which dev->iommu->iommu_dev->dev leads to: public
+ * types only, the same from 6.2 to 7.x. guard.c decides with them; the
+ * benchmark's raw side uses them to do the shim's work exactly.
+ */
+#include <linux/gfp.h>
+#include <linux/iommu.h>
+#include <linux/kstrtox.h>
+#include <linux/string.h>
+
+#include "vtd.h"
+
+/* Read one attribute of the unit's "intel-iommu" group into a page. */
+static int pshim_vtd_attr(struct device *unit, const char *name,
+			  unsigned long long *val, unsigned int base)
+{
+	const struct attribute_group **grp;
+	struct device_attribute *da = NULL;
+	struct attribute **attr;
+	char *buf;
+	int ret;
+
+	if (!unit)
+		return -ENODEV;
+	for (grp = unit->groups; grp && *grp && !da; grp++) {
+		if (!(*grp)->name || strcmp((*grp)->name, "intel-iommu"))
+			continue;
+		for (attr = (*grp)->attrs; attr && *attr; attr++)
+			if (!strcmp((*attr)->name, name)) {
+				da = container_of(*attr, struct device_attribute, attr);
+				break;
+			}
+	}
+	if (!da || !da->show)
+		return -ENODEV;
+	/* sysfs_emit() wants a whole page. */
+	buf = (char *)__get_free_page(GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	ret = da->show(unit, da, buf);
+	if (ret > 0) {
+		buf[min_t(int, ret, PAGE_SIZE - 1)] = 0;
+		ret = kstrtoull(strim(buf), base, val);
+	} else {
+		ret = ret ? ret : -EINVAL;
+	}
+	free_page((unsigned long)buf);
+	return ret;
+}
+
+/*
+ * intel-iommu's addr_width: the widest adjusted guest address width the
+ * unit supports up to 57 bits (iommu->agaw), capped by its MGAW.
+ */
+static int pshim_vtd_agaw(u64 cap)
+{
+	unsigned long sagaw = (cap >> 8) & 0x1f;
+	int agaw;
+
+	for (agaw = 3; agaw >= 0; agaw--)	/* width_to_agaw(57) == 3 */
+		if (sagaw & BIT(agaw))
+			break;
+	return agaw;
+}
+
+static u64 pshim_vtd_max_iova(u64 cap, u64 ecap, int agaw)
+{
+	int mgaw = ((cap >> 16) & 0x3f) + 1;
+	int width;
+
+	if (agaw < 0)
+		return 0;
+	width = min(30 + 9 * agaw, mgaw);
+	/* First stage only, without 5-level first-stage tables: 48 bits. */
+	if (!(ecap & BIT_ULL(46)) && !(cap & BIT_ULL(60)))
+		width = min(width, 48);
+	return width >= 64 ? U64_MAX : (1ULL << width) - 1;
+}
+
+int pshim_vtd_get(struct device *dev, struct pshim_vtd *vtd)
+{
+	struct device *unit = dev->iommu && dev->iommu->iommu_dev ?
+			      dev->iommu->iommu_dev->dev : NULL;
+	unsigned long long cap, ecap;
+
+	if (pshim_vtd_attr(unit, "cap", &cap, 16) ||
+	    pshim_vtd_attr(unit, "ecap", &ecap, 16))
+		return -ENODEV;
+	vtd->unit = unit;
+	vtd->cap = cap;
+	vtd->ecap = ecap;
+	vtd->agaw = pshim_vtd_agaw(cap);
+	vtd->max_iova = pshim_vtd_max_iova(cap, ecap, vtd->agaw);
+	vtd->flush_order = min_t(unsigned int, (cap >> 48) & 0x3f,	/* MAMV */
+				 PSHIM_FLUSH_ORDER_MAX);
+	vtd->first_stage_only = !(ecap & BIT_ULL(46));	/* !ecap_slts() */
+	vtd->fl5lp = cap & BIT_ULL(60);			/* cap_fl5lp_support() */
+	return 0;
+}
+
+int pshim_vtd_count(struct device *unit, const char *name,
+		    unsigned long long *val)
+{
+	return pshim_vtd_attr(unit, name, val, 10);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What an Intel VT-d unit says of itself in sysfs (vtd.c). */
+#ifndef PASID_SHIM_VTD_H
+#define PASID_SHIM_VTD_H
+
+#include <linux/device.h>
+
+/* Largest IOTLB flush the shim asks of any unit: 2^40 pages. */
+#define PSHIM_FLUSH_ORDER_MAX	40
+
+struct pshim_vtd {
+	struct device *unit;		/* the unit's sysfs device */
+	u64 cap, ecap;			/* its capability registers */
+	u64 max_iova;			/* what it translates (addr_width) */
+	unsigned int flush_order;	/* its MAMV: largest page-selective flush */
+	bool first_stage_only;
+	bool fl5lp;			/* 5-level first-stage tables */
+	int agaw;			/* table levels - 2, as intel-iommu picks */
+};
+
+/* The VT-d unit behind dev (0), or -ENODEV where it is something else. */
+int pshim_vtd_get(struct device *dev, struct pshim_vtd *vtd);
+/* One decimal attribute of the unit: domains_used, domains_supported. */
+int pshim_vtd_count(struct device *unit, const char *name,
+		    unsigned long long *val);
+
+#endif /* PASID_SHIM_VTD_H */
