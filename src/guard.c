@@ -51,15 +51,34 @@
 /* Domain IDs left to the kernel: a sixteenth, and at least this many. */
 #define PSHIM_DID_SPARE_MIN	8
 
-/* One VT-d unit the shim has attached domains on, and its DID budget. */
+/* A VT-d unit a device was bound on, and the shim's DID budget there. */
 struct pshim_unit {
 	struct list_head node;
 	struct device *dev;
-	long long budget;
+	atomic_long_t budget;		/* first attachments before a re-read */
 };
 
 static DEFINE_MUTEX(pshim_units_lock);
 static LIST_HEAD(pshim_units);
+
+/* The unit's entry, made on first sight; units are never unregistered. */
+static struct pshim_unit *pshim_unit_get(struct device *vtd)
+{
+	struct pshim_unit *unit;
+
+	mutex_lock(&pshim_units_lock);
+	list_for_each_entry(unit, &pshim_units, node)
+		if (unit->dev == vtd)
+			goto out;
+	unit = kzalloc(sizeof(*unit), GFP_KERNEL);
+	if (unit) {
+		unit->dev = vtd;
+		list_add(&unit->node, &pshim_units);
+	}
+out:
+	mutex_unlock(&pshim_units_lock);
+	return unit;
+}
 
 int pshim_guard_bind(struct pshim_device *sdev)
 {
@@ -68,15 +87,17 @@ int pshim_guard_bind(struct pshim_device *sdev)
 
 	sdev->max_iova = U64_MAX;
 	sdev->flush_order = PSHIM_FLUSH_ORDER_MAX;
-	sdev->vtd = NULL;
+	sdev->unit = NULL;
 	if (!pshim_vtd_get(dev, &vtd)) {
-		sdev->vtd = vtd.unit;
+		sdev->unit = pshim_unit_get(vtd.unit);
+		if (!sdev->unit)
+			return -ENOMEM;
 		sdev->max_iova = vtd.max_iova;
 		sdev->flush_order = vtd.flush_order;
 	}
 	if (!pshim_attach_undo_unsafe())
 		return 0;
-	if (!sdev->vtd) {
+	if (!sdev->unit) {
 		dev_info_ratelimited(dev, "pasid-shim: this kernel cannot undo a refused PASID attach safely, and only Intel VT-d's refusals are known\n");
 		return -EOPNOTSUPP;
 	}
@@ -109,40 +130,33 @@ static bool pshim_guard_alone(struct pshim_device *sdev)
 	return n == 1;
 }
 
-/* Take one DID of the unit from the budget, reading the unit if spent. */
-static int pshim_guard_did(struct device *vtd)
+/*
+ * Take one DID of the unit from the budget; when it is spent, read the
+ * unit's own count and make the budget half of the headroom above the
+ * spare.
+ */
+static int pshim_guard_did(struct pshim_unit *unit)
 {
 	unsigned long long used, supported, spare;
-	struct pshim_unit *unit;
+	long long headroom;
 	int ret = 0;
 
+	if (atomic_long_dec_if_positive(&unit->budget) >= 0)
+		return 0;
 	mutex_lock(&pshim_units_lock);
-	list_for_each_entry(unit, &pshim_units, node)
-		if (unit->dev == vtd)
-			goto found;
-	unit = kzalloc(sizeof(*unit), GFP_KERNEL);
-	if (!unit) {
-		ret = -ENOMEM;
+	if (atomic_long_dec_if_positive(&unit->budget) >= 0)
+		goto out;
+	if (pshim_vtd_count(unit->dev, "domains_used", &used) ||
+	    pshim_vtd_count(unit->dev, "domains_supported", &supported)) {
+		ret = -ENOSPC;
 		goto out;
 	}
-	unit->dev = vtd;
-	list_add(&unit->node, &pshim_units);
-found:
-	if (unit->budget <= 0) {
-		if (pshim_vtd_count(vtd, "domains_used", &used) ||
-		    pshim_vtd_count(vtd, "domains_supported", &supported)) {
-			ret = -ENOSPC;
-			goto out;
-		}
-		spare = max_t(unsigned long long, supported / 16, PSHIM_DID_SPARE_MIN);
-		unit->budget = ((long long)supported - (long long)spare - (long long)used) / 2;
-		if (unit->budget <= 0 && used + spare < supported)
-			unit->budget = 1;
-	}
-	if (unit->budget <= 0)
+	spare = max_t(unsigned long long, supported / 16, PSHIM_DID_SPARE_MIN);
+	headroom = (long long)supported - (long long)spare - (long long)used;
+	if (headroom <= 0)
 		ret = -ENOSPC;
 	else
-		unit->budget--;
+		atomic_long_set(&unit->budget, headroom / 2);	/* this one taken */
 out:
 	mutex_unlock(&pshim_units_lock);
 	return ret;
@@ -156,9 +170,9 @@ int pshim_guard_attach(struct pshim_device *sdev, struct pshim_domain *dom)
 {
 	if (pshim_attach_undo_unsafe() && !pshim_guard_alone(sdev))
 		return -EXDEV;
-	if (!sdev->vtd || atomic_read(&dom->users))
+	if (!sdev->unit || atomic_read(&dom->users))
 		return 0;
-	return pshim_guard_did(sdev->vtd);
+	return pshim_guard_did(sdev->unit);
 }
 
 /* At unload. */

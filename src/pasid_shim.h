@@ -28,6 +28,7 @@
 #include "compat.h"
 
 struct dentry;
+struct pshim_unit;
 struct user_struct;
 
 enum pshim_obj_type {
@@ -64,7 +65,7 @@ struct pshim_device {
 	struct xarray pasids;		/* pasid -> entry (pasid.c) */
 	u64 max_iova;			/* what its IOMMU translates (guard.c) */
 	unsigned int flush_order;	/* largest IOTLB flush, in pages (log2) */
-	struct device *vtd;		/* its VT-d unit's sysfs device, or NULL */
+	struct pshim_unit *unit;	/* its VT-d unit (guard.c), or NULL */
 	u32 max_pasids;
 	u32 nr_pasids;			/* entries in pasids */
 };

@@ -6,10 +6,13 @@
  * ROUNDS rounds that take turns (shim, raw, shim, raw ...), with the
  * smallest and largest ratio beside it. Prints Markdown tables.
  *
- * usage: bench [--quick | --full [NDOMS]]
+ * usage: bench [--quick | --full [NDOMS] | --trace OP [DEPTH]]
  *   --quick  small sizes, 2 rounds: make check's smoke test
  *   --full   attach every PASID 1 .. 2^20 - 1 of one device (make
  *            bench-full); NDOMS domains share them (default 16384)
+ *   --trace  OP (pair, map4k, unmap4k, many) ten times under the
+ *            function_graph tracer from pshim_ioctl down DEPTH levels
+ *            (default 3), and print the trace: where the time goes
  */
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -548,6 +551,72 @@ static void bench_full(uint32_t ndoms)
 	destroy_all(d, ndoms);
 }
 
+static int tracefs(const char *file, const char *val)
+{
+	char path[128];
+	int f, ret;
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/%s", file);
+	f = open(path, O_WRONLY | O_TRUNC);
+	if (f < 0)
+		return -errno;
+	ret = write(f, val, strlen(val)) < 0 ? -errno : 0;
+	close(f);
+	return ret;
+}
+
+/* One operation under function_graph, ten times; prints the trace. */
+static void bench_trace(const char *op, const char *depth)
+{
+	unsigned char *buf = t_pattern_buf(64 * 4096, 't');
+	struct pasid_shim_entry e[64];
+	uint32_t dom, done, i, k;
+	char line[512];
+	FILE *f;
+
+	syscall(SYS_mount, "tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	t_domain_alloc(fd, dev, &dom);
+	t_attach(fd, dev, 12, dom);
+	for (i = 0; i < 64; i++) {
+		e[i].pasid = 100 + i;
+		e[i].domain_id = dom;
+	}
+	if (tracefs("current_tracer", "function_graph") ||
+	    tracefs("set_graph_function", "pshim_ioctl") ||
+	    tracefs("max_graph_depth", depth) || tracefs("trace", "")) {
+		printf("Bail out! no function_graph tracer\n");
+		exit(1);
+	}
+	for (k = 0; k < 10; k++) {
+		if (!strcmp(op, "pair") || !strcmp(op, "many")) {
+			tracefs("tracing_on", "1");
+			if (op[0] == 'p') {
+				t_attach(fd, dev, 7, dom);
+				t_detach(fd, dev, 7);
+			} else {
+				pshim_attach_many(fd, dev, e, 64, &done);
+				pshim_detach_many(fd, dev, e, 64, &done);
+			}
+			tracefs("tracing_on", "0");
+		} else {
+			if (!strcmp(op, "map4k"))
+				tracefs("tracing_on", "1");
+			t_map(fd, dom, buf, 4096, 0, PASID_SHIM_MAP_READ);
+			tracefs("tracing_on", !strcmp(op, "unmap4k") ? "1" : "0");
+			t_unmap(fd, dom, 0, 4096, NULL);
+			tracefs("tracing_on", "0");
+		}
+	}
+	f = fopen("/sys/kernel/tracing/trace", "r");
+	while (f && fgets(line, sizeof(line), f))
+		printf("# trace: %s", line);
+	if (f)
+		fclose(f);
+	tracefs("current_tracer", "nop");
+	t_detach(fd, dev, 12);
+	t_destroy(fd, dom);
+}
+
 static int pshim_info_atomic(void)
 {
 	struct pasid_shim_info info = { .size = sizeof(info) };
@@ -559,12 +628,16 @@ static int pshim_info_atomic(void)
 int main(int argc, char **argv)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	const char *trace = NULL, *tdepth = "3";
 	int full = 0, ko;
 	uint32_t ndoms = 16384;
 
 	if (argc > 1 && !strcmp(argv[1], "--quick")) {
 		quick = 1;
 		rounds = 2;
+	} else if (argc > 2 && !strcmp(argv[1], "--trace")) {
+		trace = argv[2];
+		tdepth = argc > 3 ? argv[3] : "3";
 	} else if (argc > 1 && !strcmp(argv[1], "--full")) {
 		full = 1;
 		if (argc > 2)
@@ -592,7 +665,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	atomic_replace = pshim_info_atomic();
-	if (full) {
+	if (trace) {
+		bench_trace(trace, tdepth);
+	} else if (full) {
 		bench_full(ndoms);
 	} else {
 		printf("\n| measure (median of %d rounds, shim and raw taking turns) | pasid-shim | raw (+ floors) | ratio (min-max) | goal |\n",
