@@ -158,14 +158,14 @@ static int pshim_pasid_swap(struct pshim_device *dev, u32 pasid,
 	struct device *d = &dev->pdev->dev;
 	int ret, undo;
 
-	if (pshim_have_atomic_replace())
-		return pshim_replace_pasid(new_dom->domain, d, pasid,
-					   pshim_entry_handle(new));
-
 	/* Nothing the driver would refuse gets past here (guard.c). */
 	ret = pshim_guard_attach(dev, new_dom);
 	if (ret)
 		return ret;
+	if (pshim_have_atomic_replace())
+		return pshim_replace_pasid(new_dom->domain, d, pasid,
+					   pshim_entry_handle(new));
+
 	pshim_detach_pasid(old_dom->domain, d, pasid);
 	ret = pshim_attach_pasid(new_dom->domain, d, pasid, pshim_entry_handle(new));
 	if (!ret)
