@@ -105,9 +105,6 @@ int pshim_guard_bind(struct pshim_device *sdev)
 		return -EOPNOTSUPP;
 	if (is_kdump_kernel())
 		return -EBUSY;
-	/* First stage only, 5-level tables, no 5-level first stage. */
-	if (vtd.first_stage_only && vtd.agaw == 3 && !vtd.fl5lp)
-		return -EOPNOTSUPP;
 	return 0;
 }
 

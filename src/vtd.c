@@ -53,21 +53,32 @@ static int pshim_vtd_attr(struct device *unit, const char *name,
 }
 
 /*
- * intel-iommu's addr_width: the widest adjusted guest address width the
- * unit supports up to 57 bits (iommu->agaw), capped by its MGAW.
+ * intel-iommu's iommu->agaw, as __iommu_calculate_agaw() finds it from
+ * 6.2 on: the widest adjusted guest address width up to 57 bits among
+ * those both stages the unit may use support (__iommu_calculate_sagaw():
+ * first stage 4-level, and 5-level with FL5LP; second stage SAGAW).
  */
-static int pshim_vtd_agaw(u64 cap)
+static int pshim_vtd_agaw(u64 cap, u64 ecap)
 {
-	unsigned long sagaw = (cap >> 8) & 0x1f;
+	unsigned long fl = BIT(2) | (cap & BIT_ULL(60) ? BIT(3) : 0);
+	unsigned long sl = (cap >> 8) & 0x1f;
+	unsigned long sagaw;
 	int agaw;
 
+	if (!(ecap & BIT_ULL(43)) || !(ecap & BIT_ULL(47)))
+		sagaw = sl;		/* no scalable mode or no first stage */
+	else if (!(ecap & BIT_ULL(46)))
+		sagaw = fl;		/* first stage only */
+	else
+		sagaw = fl & sl;
 	for (agaw = 3; agaw >= 0; agaw--)	/* width_to_agaw(57) == 3 */
 		if (sagaw & BIT(agaw))
 			break;
 	return agaw;
 }
 
-static u64 pshim_vtd_max_iova(u64 cap, u64 ecap, int agaw)
+/* Its addr_width: agaw_to_width(iommu->agaw), capped by MGAW. */
+static u64 pshim_vtd_max_iova(u64 cap, int agaw)
 {
 	int mgaw = ((cap >> 16) & 0x3f) + 1;
 	int width;
@@ -75,9 +86,6 @@ static u64 pshim_vtd_max_iova(u64 cap, u64 ecap, int agaw)
 	if (agaw < 0)
 		return 0;
 	width = min(30 + 9 * agaw, mgaw);
-	/* First stage only, without 5-level first-stage tables: 48 bits. */
-	if (!(ecap & BIT_ULL(46)) && !(cap & BIT_ULL(60)))
-		width = min(width, 48);
 	return width >= 64 ? U64_MAX : (1ULL << width) - 1;
 }
 
@@ -93,12 +101,10 @@ int pshim_vtd_get(struct device *dev, struct pshim_vtd *vtd)
 	vtd->unit = unit;
 	vtd->cap = cap;
 	vtd->ecap = ecap;
-	vtd->agaw = pshim_vtd_agaw(cap);
-	vtd->max_iova = pshim_vtd_max_iova(cap, ecap, vtd->agaw);
+	vtd->agaw = pshim_vtd_agaw(cap, ecap);
+	vtd->max_iova = pshim_vtd_max_iova(cap, vtd->agaw);
 	vtd->flush_order = min_t(unsigned int, (cap >> 48) & 0x3f,	/* MAMV */
 				 PSHIM_FLUSH_ORDER_MAX);
-	vtd->first_stage_only = !(ecap & BIT_ULL(46));	/* !ecap_slts() */
-	vtd->fl5lp = cap & BIT_ULL(60);			/* cap_fl5lp_support() */
 	return 0;
 }
 

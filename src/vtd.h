@@ -13,8 +13,6 @@ struct pshim_vtd {
 	u64 cap, ecap;			/* its capability registers */
 	u64 max_iova;			/* what it translates (addr_width) */
 	unsigned int flush_order;	/* its MAMV: largest page-selective flush */
-	bool first_stage_only;
-	bool fl5lp;			/* 5-level first-stage tables */
 	int agaw;			/* table levels - 2, as intel-iommu picks */
 };
 
