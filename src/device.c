@@ -21,17 +21,22 @@
  * attachments are made on the whole group, but only this device is
  * watched.
  *
- * States (sdev->state), written only with pshim_devices_lock and
- * sdev->lock both held:
+ * States. sdev->state is written under sdev->lock, the list under
+ * pshim_devices_lock; nothing holds both:
  *
- *   (BIND) --> LIVE --> DEAD --> (DESTROY or close frees it)
+ *   (BIND) --> LIVE, listed --> DEAD, listed --> DEAD, unlisted --> freed
  *
- *  - LIVE: listed on pshim_devices, has a debugfs file; ATTACH,
- *    REPLACE, DOMAIN_ALLOC, PASID_ALLOC work (each under sdev->lock).
- *  - DEAD: no PASID attached, DMA ownership (exclusive) released, off
- *    the list, no debugfs file; every command but DESTROY is ENODEV.
+ *  - LIVE, listed: has a debugfs file; ATTACH, REPLACE, DOMAIN_ALLOC,
+ *    PASID_ALLOC work (each under sdev->lock).
+ *  - DEAD, listed: no PASID attached, DMA ownership (exclusive)
+ *    released; every command but DESTROY is ENODEV. Still listed, so
+ *    BIND of the device is EBUSY and the notifier still finds it.
+ *  - DEAD, unlisted: no debugfs file; the device may be bound again.
+ *  - freed when the last reference goes: the file's (DESTROY, close)
+ *    and, while it works on it, a notifier's.
  *
- * LIVE -> DEAD is pshim_device_kill(), called by exactly two paths:
+ * LIVE -> DEAD is pshim_device_kill(), under sdev->lock, called by
+ * exactly two paths, each of which then unlists the binding:
  *  - the file (DESTROY, close, SIGKILL), in pshim_device_destroy();
  *  - the bus notifier (pshim_device_hit() says when): the driver a
  *    shared binding sits beside, or the driver of another device of its
@@ -40,16 +45,18 @@
  *    removed (BUS_NOTIFY_DEL_DEVICE, and BUS_NOTIFY_REMOVED_DEVICE,
  *    which this notifier sees before the IOMMU core's: its priority is
  *    higher); a device that may join its group is added.
- * Both hold pshim_devices_lock from the lookup until the device is off
- * the list, so the notifier never returns while a file is still
- * detaching (it waits for it), and a device is never off the list while
- * something is attached to it. There is no "going" state anyone can
- * see: it lasts only inside pshim_device_kill(), under both locks.
+ * A binding leaves the list only after it is DEAD, so the notifier,
+ * which kills every listed binding it hits before it returns (waiting
+ * on sdev->lock for a file that is killing it), never lets the driver
+ * core go on while a PASID is attached. The PASIDs are detached under
+ * sdev->lock alone: a binding with a million of them keeps no other
+ * device's BIND or unbind waiting.
  *
  * BIND takes device_lock, so it never lands inside an unbind or probe
  * of the device's driver; it rejects a device the driver core has
  * started to remove by finding it on the bus again under
- * pshim_devices_lock (bus_remove_device() precedes REMOVED_DEVICE).
+ * pshim_devices_lock (bus_remove_device() precedes REMOVED_DEVICE);
+ * it is EBUSY while any PCI device is being added (pshim_adding).
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -59,6 +66,13 @@
 
 static DEFINE_MUTEX(pshim_devices_lock);
 static LIST_HEAD(pshim_devices);
+/*
+ * Devices being added to the PCI bus: from pshim_bus_notify() (priority 1,
+ * before the IOMMU core's probe puts the device in a group) to
+ * pshim_bus_added() (priority -1, after it). BIND is EBUSY meanwhile:
+ * the group it checks may be about to grow.
+ */
+static unsigned int pshim_adding;
 
 static struct pshim_device *pshim_device_lookup(struct device *dev)
 {
@@ -146,6 +160,9 @@ static int pshim_device_check(struct pshim_device *sdev, bool exclusive)
 	lockdep_assert_held(&pshim_devices_lock);
 	if (!pshim_device_on_bus(dev))
 		return -ENODEV;
+	/* A device being added may be about to join its group. */
+	if (pshim_adding)
+		return -EBUSY;
 	/* No IOMMU (EOPNOTSUPP), or one still probing a hot-added device. */
 	if (!dev->iommu)
 		return -EOPNOTSUPP;
@@ -192,6 +209,8 @@ int pshim_device_bind(struct pshim_ctx *ctx, const char *name, u32 flags,
 	sdev->exclusive = exclusive;
 	mutex_init(&sdev->lock);
 	xa_init(&sdev->pasids);
+	INIT_LIST_HEAD(&sdev->node);
+	refcount_set(&sdev->refs, 1);
 
 	device_lock(dev);
 	mutex_lock(&pshim_devices_lock);
@@ -235,44 +254,60 @@ err_put:
 }
 
 /*
- * LIVE -> DEAD: detach every PASID, then give back DMA ownership, then
- * leave the list (so the device may be bound again). Both locks held
- * on entry; sdev->lock is dropped before debugfs_remove(), which waits
- * for a reader that may be waiting for it.
+ * LIVE -> DEAD: detach every PASID, then give back DMA ownership.
+ * Only sdev->lock is held while the PASIDs go, so a binding with a
+ * million of them keeps no other device's unbind or BIND waiting; the
+ * caller holds a reference. A second caller (the file and the notifier
+ * at once) waits on sdev->lock until the first is done.
  */
 static void pshim_device_kill(struct pshim_device *sdev)
 {
-	struct dentry *dentry;
-
-	lockdep_assert_held(&pshim_devices_lock);
 	mutex_lock(&sdev->lock);
-	if (sdev->state == PSHIM_DEV_DEAD) {
-		mutex_unlock(&sdev->lock);
-		return;
+	if (sdev->state == PSHIM_DEV_LIVE) {
+		pshim_pasid_detach_all(sdev);
+		if (sdev->exclusive)
+			iommu_device_release_dma_owner(&sdev->pdev->dev);
+		sdev->state = PSHIM_DEV_DEAD;
 	}
-	pshim_pasid_detach_all(sdev);
-	if (sdev->exclusive)
-		iommu_device_release_dma_owner(&sdev->pdev->dev);
-	sdev->state = PSHIM_DEV_DEAD;
 	mutex_unlock(&sdev->lock);
+}
 
-	list_del_init(&sdev->node);
-	dentry = sdev->debugfs;
-	sdev->debugfs = NULL;
+/*
+ * Off the list, after pshim_device_kill(): the device may be bound
+ * again. debugfs_remove() waits for a reader, which takes only
+ * sdev->lock.
+ */
+static void pshim_device_unlist(struct pshim_device *sdev)
+{
+	struct dentry *dentry = NULL;
+
+	mutex_lock(&pshim_devices_lock);
+	if (!list_empty(&sdev->node)) {
+		list_del_init(&sdev->node);
+		dentry = sdev->debugfs;
+		sdev->debugfs = NULL;
+	}
+	mutex_unlock(&pshim_devices_lock);
 	debugfs_remove(dentry);
 }
 
-void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *sdev)
+static void pshim_device_put(struct pshim_device *sdev)
 {
-	mutex_lock(&pshim_devices_lock);
-	pshim_device_kill(sdev);
-	mutex_unlock(&pshim_devices_lock);
-	pshim_obj_remove(ctx, &sdev->obj);
+	if (!refcount_dec_and_test(&sdev->refs))
+		return;
 	xa_destroy(&sdev->pasids);
 	mutex_destroy(&sdev->lock);
 	pci_dev_put(sdev->pdev);
 	kfree(sdev);
 	atomic_dec(&pshim_stats.devices);
+}
+
+void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *sdev)
+{
+	pshim_device_kill(sdev);
+	pshim_device_unlist(sdev);
+	pshim_obj_remove(ctx, &sdev->obj);
+	pshim_device_put(sdev);
 }
 
 /*
@@ -309,11 +344,31 @@ static bool pshim_device_hit(struct pshim_device *sdev, unsigned long action,
 	return false;
 }
 
-/* The object stays in its file, DEAD (ENODEV), until destroyed. */
+/* The next listed binding this event ends, with a reference, or NULL. */
+static struct pshim_device *pshim_device_next_hit(unsigned long action,
+						  struct device *dev)
+{
+	struct pshim_device *sdev;
+
+	lockdep_assert_held(&pshim_devices_lock);
+	list_for_each_entry(sdev, &pshim_devices, node)
+		if (pshim_device_hit(sdev, action, dev)) {
+			refcount_inc(&sdev->refs);
+			return sdev;
+		}
+	return NULL;
+}
+
+/*
+ * The object stays in its file, DEAD (ENODEV), until destroyed. Each
+ * binding hit is killed and unlisted before the next is looked for, and
+ * before this returns to the driver core: a file already killing it is
+ * waited for on sdev->lock.
+ */
 static int pshim_bus_notify(struct notifier_block *nb, unsigned long action,
 			    void *data)
 {
-	struct pshim_device *sdev, *next;
+	struct pshim_device *sdev;
 	struct device *dev = data;
 
 	switch (action) {
@@ -326,15 +381,31 @@ static int pshim_bus_notify(struct notifier_block *nb, unsigned long action,
 		return NOTIFY_DONE;
 	}
 	mutex_lock(&pshim_devices_lock);
-	list_for_each_entry_safe(sdev, next, &pshim_devices, node) {
-		if (!pshim_device_hit(sdev, action, dev))
-			continue;
+	if (action == BUS_NOTIFY_ADD_DEVICE)
+		pshim_adding++;
+	while ((sdev = pshim_device_next_hit(action, dev))) {
+		mutex_unlock(&pshim_devices_lock);
 		if (dev != &sdev->pdev->dev)
 			dev_info(&sdev->pdev->dev, "pasid-shim: binding ended: %s %s shares or may share its IOMMU group\n",
 				 dev_name(dev), action == BUS_NOTIFY_ADD_DEVICE ?
 				 "was added and" : "lost its driver and");
 		pshim_device_kill(sdev);
+		pshim_device_unlist(sdev);
+		pshim_device_put(sdev);
+		mutex_lock(&pshim_devices_lock);
 	}
+	mutex_unlock(&pshim_devices_lock);
+	return NOTIFY_OK;
+}
+
+/* The IOMMU core has probed an added device: BIND may look again. */
+static int pshim_bus_added(struct notifier_block *nb, unsigned long action,
+			   void *data)
+{
+	if (action != BUS_NOTIFY_ADD_DEVICE)
+		return NOTIFY_DONE;
+	mutex_lock(&pshim_devices_lock);
+	pshim_adding--;
 	mutex_unlock(&pshim_devices_lock);
 	return NOTIFY_OK;
 }
@@ -345,12 +416,27 @@ static struct notifier_block pshim_bus_nb = {
 	.priority = 1,
 };
 
+static struct notifier_block pshim_bus_added_nb = {
+	.notifier_call = pshim_bus_added,
+	/* After iommu_bus_notifier (priority 0) has probed the device. */
+	.priority = -1,
+};
+
 int pshim_device_notifier_init(void)
 {
-	return bus_register_notifier(&pci_bus_type, &pshim_bus_nb);
+	int ret;
+
+	ret = bus_register_notifier(&pci_bus_type, &pshim_bus_added_nb);
+	if (ret)
+		return ret;
+	ret = bus_register_notifier(&pci_bus_type, &pshim_bus_nb);
+	if (ret)
+		bus_unregister_notifier(&pci_bus_type, &pshim_bus_added_nb);
+	return ret;
 }
 
 void pshim_device_notifier_exit(void)
 {
 	bus_unregister_notifier(&pci_bus_type, &pshim_bus_nb);
+	bus_unregister_notifier(&pci_bus_type, &pshim_bus_added_nb);
 }

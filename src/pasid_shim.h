@@ -22,6 +22,7 @@
 #include <linux/iommu.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/refcount.h>
 #include <linux/xarray.h>
 #include <uapi/linux/pasid_shim.h>
 
@@ -57,6 +58,7 @@ enum pshim_dev_state {
 struct pshim_device {
 	struct pshim_obj obj;
 	struct pci_dev *pdev;
+	refcount_t refs;		/* the file's, and a notifier's */
 	struct list_head node;		/* on pshim_devices while listed */
 	struct dentry *debugfs;		/* exists while listed */
 	struct mutex lock;		/* state, pasids */
