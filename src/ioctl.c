@@ -157,6 +157,18 @@ static int pshim_map(struct pshim_ucmd *ucmd)
 }
 
 /*
+ * Copy in up to n elements of size bytes; answer how many whole ones
+ * came in, all of them unless the array ends in unreadable memory.
+ */
+static u32 pshim_copy_entries(void *dst, const void __user *src, u32 n,
+			      size_t size)
+{
+	unsigned long left = copy_from_user(dst, src, n * size);
+
+	return n - DIV_ROUND_UP(left, size);
+}
+
+/*
  * MAP_MANY: each buffer as a MAP of its own, in order, stopping at the
  * first that fails; out_done says how many are mapped.
  */
@@ -166,7 +178,7 @@ static int pshim_map_many(struct pshim_ucmd *ucmd)
 	struct pasid_shim_map_entry __user *uentries = u64_to_user_ptr(cmd->entries_uptr);
 	struct pasid_shim_map_entry e[PSHIM_MANY_CHUNK / 2];
 	struct pshim_domain *dom;
-	u32 done = 0, n, i;
+	u32 done = 0, n, got, i;
 	int prot, ret = 0;
 	u64 last;
 
@@ -179,18 +191,21 @@ static int pshim_map_many(struct pshim_ucmd *ucmd)
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
 	while (done < cmd->num && !ret) {
-		n = min_t(u32, cmd->num - done, ARRAY_SIZE(e));
-		if (copy_from_user(e, uentries + done, n * sizeof(*e))) {
-			ret = -EFAULT;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
 			break;
 		}
-		for (i = 0; i < n && !ret; i++) {
+		n = min_t(u32, cmd->num - done, ARRAY_SIZE(e));
+		got = pshim_copy_entries(e, uentries + done, n, sizeof(*e));
+		for (i = 0; i < got && !ret; i++) {
 			ret = pshim_map_check(&e[i], &last);
 			if (!ret)
 				ret = pshim_map_into(dom, &e[i], last, prot);
 			if (!ret)
 				done++;
 		}
+		if (!ret && got < n)
+			ret = -EFAULT;
 		cond_resched();
 	}
 	cmd->out_done = done;
@@ -271,8 +286,10 @@ static int pshim_detach(struct pshim_ucmd *ucmd)
 
 /*
  * ATTACH_MANY and DETACH_MANY: copy a chunk in, resolve its domains up
- * to the first unknown one, act on that prefix under one hold of the
- * device's lock; stop at the first element that fails.
+ * to the first unknown or unreadable one, act on that prefix under one
+ * hold of the device's lock; stop at the first element that fails, so
+ * out_done counts exactly the elements done, in order. A fatal signal
+ * stops it between chunks (EINTR), as it stops a long MAP.
  */
 static int pshim_many(struct pshim_ucmd *ucmd, bool attach)
 {
@@ -282,7 +299,7 @@ static int pshim_many(struct pshim_ucmd *ucmd, bool attach)
 	struct pshim_domain *doms[PSHIM_MANY_CHUNK];
 	u32 pasids[PSHIM_MANY_CHUNK];
 	struct pshim_device *dev;
-	u32 done = 0, n, i, did;
+	u32 done = 0, n, got, i, did;
 	int ret = 0, bad;
 
 	if (cmd->flags || cmd->__reserved)
@@ -293,13 +310,14 @@ static int pshim_many(struct pshim_ucmd *ucmd, bool attach)
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	while (done < cmd->num && !ret) {
-		n = min_t(u32, cmd->num - done, PSHIM_MANY_CHUNK);
-		if (copy_from_user(e, uentries + done, n * sizeof(*e))) {
-			ret = -EFAULT;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
 			break;
 		}
-		bad = 0;
-		for (i = 0; i < n; i++) {
+		n = min_t(u32, cmd->num - done, PSHIM_MANY_CHUNK);
+		got = pshim_copy_entries(e, uentries + done, n, sizeof(*e));
+		bad = got < n ? -EFAULT : 0;
+		for (i = 0; i < got; i++) {
 			pasids[i] = e[i].pasid;
 			if (!attach)
 				continue;

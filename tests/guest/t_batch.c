@@ -14,18 +14,24 @@
 static struct pasid_shim_entry e[N];
 
 /* The host's view must be exactly PASIDs FIRST .. FIRST + n - 1. */
-static void expect_table(uint32_t n, const char *after)
+/* The table holds exactly PASIDs FIRST + from .. FIRST + from + n - 1. */
+static void expect_range(uint32_t from, uint32_t n, const char *after)
 {
 	char *list = malloc(N * 12 + 4), *p = list;
 	uint32_t i;
 
 	p += sprintf(p, "[");
 	for (i = 0; i < n; i++)
-		p += sprintf(p, "%s%u", i ? "," : "", FIRST + i);
+		p += sprintf(p, "%s%u", i ? "," : "", FIRST + from + i);
 	sprintf(p, "]");
 	t_result(t_hw("\"check\":\"pasid_set\",\"dev\":\"%s\",\"pasids\":%s,\"desc\":\"%s\"",
 		      t_dev, list, after), "%s: the PASID table holds exactly %u PASIDs", after, n);
 	free(list);
+}
+
+static void expect_table(uint32_t n, const char *after)
+{
+	expect_range(0, n, after);
 }
 
 static int raw_batch(int fd, unsigned long cmd, struct pasid_shim_batch *b)
@@ -156,6 +162,15 @@ int main(void)
 		t_result(done == k, "out_done %u: the %u readable entries are attached", done, k);
 		expect_table(k, "after the half-readable ATTACH_MANY");
 		t_expect(pshim_detach_many(fd, dev, edge, k, &done), 0, "DETACH_MANY them");
+		/* The edge inside a chunk of 32: entries 5 .. k-1 readable. */
+		t_expect(pshim_attach_many(fd, dev, edge + 5, k - 5 + 32, &done), -EFAULT,
+			 "ATTACH_MANY whose array ends in unmapped memory mid-chunk");
+		t_result(done == k - 5, "out_done %u: the %u readable entries are attached",
+			 done, k - 5);
+		expect_range(5, k - 5, "after the mid-chunk ATTACH_MANY");
+		t_expect(pshim_detach_many(fd, dev, edge + 5, k - 5 + 32, &done), -EFAULT,
+			 "DETACH_MANY of the same half-readable array");
+		t_result(done == k - 5, "out_done %u: all %u detached", done, k - 5);
 		munmap(edge, pg);
 	}
 	close(fd);
