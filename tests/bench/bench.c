@@ -196,15 +196,16 @@ static long long kernel_bytes(void)
 	return slab * 1024 + (iommu > 0 ? iommu * 4096 : 0);
 }
 
+/* PASIDs first.. over ndoms domains in blocks, as the raw side does. */
 static struct pasid_shim_entry *entries(uint32_t first, uint32_t n, const uint32_t *doms,
 					uint32_t ndoms)
 {
 	struct pasid_shim_entry *e = malloc(n * sizeof(*e));
-	uint32_t i;
+	uint32_t i, per = (n + ndoms - 1) / ndoms;
 
 	for (i = 0; e && i < n; i++) {
 		e[i].pasid = first + i;
-		e[i].domain_id = doms[i % ndoms];
+		e[i].domain_id = doms[i / per % ndoms];
 	}
 	return e;
 }

@@ -140,7 +140,10 @@ out_free:
 }
 
 /*
- * Attach FIRST..FIRST+n-1 over ndoms domains, then detach them last
+ * Attach FIRST..FIRST+n-1 over ndoms domains, in blocks of
+ * n / ndoms consecutive PASIDs per domain (as the shim's side of the
+ * benchmark does), so a domain's costlier first attach is spread evenly
+ * over the whole range, then detach them last
  * first, timing both; with marks, also the w attaches that bring the
  * count up to each mark, and the w detaches that take it down from
  * there. Writes the result line: attach, detach, then per mark the two
@@ -153,11 +156,12 @@ static long bench_many(struct device *dev, u32 first, u32 n, u32 ndoms,
 	struct pshim_attach_handle **h = NULL;
 	struct iommu_domain **d;
 	long ret = 0;
-	u32 i, done;
+	u32 i, done, per;
 	int k, len;
 
 	if (!ndoms || !n || nmarks > 8)
 		return -EINVAL;
+	per = DIV_ROUND_UP(n, ndoms);
 	for (k = 0; k < nmarks; k++)
 		if (marks[k] < w || marks[k] > n)
 			return -EINVAL;
@@ -187,7 +191,7 @@ static long bench_many(struct device *dev, u32 first, u32 n, u32 ndoms,
 				break;
 			}
 		}
-		ret = pshim_attach_pasid(d[done % ndoms], dev, first + done,
+		ret = pshim_attach_pasid(d[done / per % ndoms], dev, first + done,
 					 h ? h[done] : NULL);
 		if (ret) {
 			kfree(h ? h[done] : NULL);
@@ -203,7 +207,7 @@ static long bench_many(struct device *dev, u32 first, u32 n, u32 ndoms,
 	for (i = done, k = nmarks - 1; i-- > 0; ) {
 		if (k >= 0 && i + 1 == marks[k])
 			ts = ktime_get_ns();
-		pshim_detach_pasid(d[i % ndoms], dev, first + i);
+		pshim_detach_pasid(d[i / per % ndoms], dev, first + i);
 		kfree(h ? h[i] : NULL);
 		if (k >= 0 && i == marks[k] - w)
 			dt[k--] = ktime_get_ns() - ts;
