@@ -32,8 +32,10 @@
  *    by the DID budget above;
  *  - a group that has grown beyond the bound device (the driver calls
  *    set_dev_pasid() on every device of it): refused at ATTACH, EXDEV;
- *  - a unit with first-stage translation only, 5-level tables and no
- *    5-level first stage (domain_setup_first_level()): refused at BIND;
+ *  - a first-stage domain with more levels than the unit's first stage
+ *    walks (domain_setup_first_level()): cannot arise, as the unit's
+ *    width is the kernel's own (vtd.c intersects both stages' widths as
+ *    __iommu_calculate_sagaw() does) and no MAP goes beyond it;
  *  - a domain of another unit, a PASID 0 or beyond the device's width:
  *    refused for every kernel elsewhere.
  * Dirty tracking, forced snooping and 5-level first-stage tables are
