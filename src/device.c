@@ -26,12 +26,12 @@
  *
  *   (BIND) --> LIVE, listed --> DEAD, listed --> DEAD, unlisted --> freed
  *
- *  - LIVE, listed: has a debugfs file; ATTACH, REPLACE, DOMAIN_ALLOC,
+ *  - LIVE, listed: ATTACH, REPLACE, DOMAIN_ALLOC,
  *    PASID_ALLOC work (each under sdev->lock).
  *  - DEAD, listed: no PASID attached, DMA ownership (exclusive)
  *    released; every command but DESTROY is ENODEV. Still listed, so
  *    BIND of the device is EBUSY and the notifier still finds it.
- *  - DEAD, unlisted: no debugfs file; the device may be bound again.
+ *  - DEAD, unlisted: the device may be bound again.
  *  - freed when the last reference goes: the file's (DESTROY, close)
  *    and, while it works on it, a notifier's.
  *
@@ -84,23 +84,6 @@ static struct pshim_device *pshim_device_lookup(struct device *dev)
 			return sdev;
 	return NULL;
 }
-
-static int pshim_device_show(struct seq_file *m, void *unused)
-{
-	struct pshim_device *sdev = m->private;
-	unsigned long pasid;
-	void *entry;
-
-	mutex_lock(&sdev->lock);
-	seq_printf(m, "device %s %s\n", pci_name(sdev->pdev),
-		   sdev->exclusive ? "exclusive" : "shared");
-	xa_for_each(&sdev->pasids, pasid, entry)
-		seq_printf(m, "pasid %lu domain %u\n", pasid,
-			   pshim_entry_dom(entry)->obj.id);
-	mutex_unlock(&sdev->lock);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(pshim_device);
 
 struct pshim_group_walk {
 	struct device *dev;
@@ -231,9 +214,6 @@ int pshim_device_bind(struct pshim_ctx *ctx, const char *name, u32 flags,
 		goto err_release;
 	sdev->state = PSHIM_DEV_LIVE;
 	list_add(&sdev->node, &pshim_devices);
-	sdev->debugfs = debugfs_create_file(pci_name(sdev->pdev), 0400,
-					    pshim_debugfs_dir(), sdev,
-					    &pshim_device_fops);
 	mutex_unlock(&pshim_devices_lock);
 	device_unlock(dev);
 	atomic_inc(&pshim_stats.devices);
@@ -272,23 +252,12 @@ static void pshim_device_kill(struct pshim_device *sdev)
 	mutex_unlock(&sdev->lock);
 }
 
-/*
- * Off the list, after pshim_device_kill(): the device may be bound
- * again. debugfs_remove() waits for a reader, which takes only
- * sdev->lock.
- */
+/* Off the list, after pshim_device_kill(): the device may be bound again. */
 static void pshim_device_unlist(struct pshim_device *sdev)
 {
-	struct dentry *dentry = NULL;
-
 	mutex_lock(&pshim_devices_lock);
-	if (!list_empty(&sdev->node)) {
-		list_del_init(&sdev->node);
-		dentry = sdev->debugfs;
-		sdev->debugfs = NULL;
-	}
+	list_del_init(&sdev->node);
 	mutex_unlock(&pshim_devices_lock);
-	debugfs_remove(dentry);
 }
 
 static void pshim_device_put(struct pshim_device *sdev)
@@ -300,6 +269,57 @@ static void pshim_device_put(struct pshim_device *sdev)
 	pci_dev_put(sdev->pdev);
 	kfree(sdev);
 	atomic_dec(&pshim_stats.devices);
+}
+
+/*
+ * debugfs pasid_shim/devices: every listed binding and its PASIDs. One
+ * file for the module's lifetime, so no binding waits for a reader of
+ * it (a reader can be held in copy_to_user() for as long as it likes);
+ * each binding is printed under its own lock with a reference held, not
+ * under pshim_devices_lock.
+ */
+static int pshim_devices_show(struct seq_file *m, void *unused)
+{
+	struct pshim_device *sdev, **all;
+	unsigned int n = 0, i;
+	unsigned long pasid;
+	void *entry;
+
+	mutex_lock(&pshim_devices_lock);
+	list_for_each_entry(sdev, &pshim_devices, node)
+		n++;
+	all = kmalloc_array(n, sizeof(*all), GFP_KERNEL);
+	if (!all) {
+		mutex_unlock(&pshim_devices_lock);
+		return -ENOMEM;
+	}
+	i = 0;
+	list_for_each_entry(sdev, &pshim_devices, node) {
+		refcount_inc(&sdev->refs);
+		all[i++] = sdev;
+	}
+	mutex_unlock(&pshim_devices_lock);
+
+	for (i = 0; i < n; i++) {
+		sdev = all[i];
+		mutex_lock(&sdev->lock);
+		seq_printf(m, "device %s %s %s\n", pci_name(sdev->pdev),
+			   sdev->exclusive ? "exclusive" : "shared",
+			   sdev->state == PSHIM_DEV_LIVE ? "live" : "dead");
+		xa_for_each(&sdev->pasids, pasid, entry)
+			seq_printf(m, "pasid %lu domain %u\n", pasid,
+				   pshim_entry_dom(entry)->obj.id);
+		mutex_unlock(&sdev->lock);
+		pshim_device_put(sdev);
+	}
+	kfree(all);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pshim_devices);
+
+void pshim_device_debugfs_init(struct dentry *dir)
+{
+	debugfs_create_file("devices", 0400, dir, NULL, &pshim_devices_fops);
 }
 
 void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *sdev)

@@ -16,11 +16,6 @@
 struct pshim_stats pshim_stats;
 static struct dentry *pshim_debugfs;
 
-struct dentry *pshim_debugfs_dir(void)
-{
-	return pshim_debugfs;
-}
-
 u32 pshim_features(void)
 {
 	return (pshim_have_atomic_replace() ? PASID_SHIM_FEAT_ATOMIC_REPLACE : 0) |
@@ -133,6 +128,7 @@ static int __init pshim_init(void)
 
 	pshim_debugfs = debugfs_create_dir("pasid_shim", NULL);
 	debugfs_create_file("stats", 0400, pshim_debugfs, NULL, &pshim_stats_fops);
+	pshim_device_debugfs_init(pshim_debugfs);
 	ret = pshim_device_notifier_init();
 	if (ret)
 		goto err_debugfs;

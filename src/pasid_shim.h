@@ -60,7 +60,6 @@ struct pshim_device {
 	struct pci_dev *pdev;
 	refcount_t refs;		/* the file's, and a notifier's */
 	struct list_head node;		/* on pshim_devices while listed */
-	struct dentry *debugfs;		/* exists while listed */
 	struct mutex lock;		/* state, pasids */
 	enum pshim_dev_state state;
 	bool exclusive;			/* holds the device's DMA ownership */
@@ -120,6 +119,7 @@ int pshim_device_bind(struct pshim_ctx *ctx, const char *name, u32 flags,
 		      struct pshim_device **out);
 void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *dev);
 int pshim_device_notifier_init(void);
+void pshim_device_debugfs_init(struct dentry *dir);
 void pshim_device_notifier_exit(void);
 
 /* domain.c */
@@ -162,6 +162,5 @@ long pshim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 
 /* main.c */
 u32 pshim_features(void);
-struct dentry *pshim_debugfs_dir(void);
 
 #endif /* PASID_SHIM_H */

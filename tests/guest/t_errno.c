@@ -292,7 +292,7 @@ static void list_rows(int fd)
 	ls.num_entries = 8;
 	t_expect(t_ioctl(fd, PASID_SHIM_LIST, &ls), -EFAULT, "LIST bad entries pointer");
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/pasid_shim/%s", t_dev);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/pasid_shim/devices");
 	f = fopen(path, "r");
 	n = f ? fread(dbg, 1, sizeof(dbg) - 1, f) : 0;
 	dbg[n] = 0;
@@ -305,6 +305,12 @@ static void list_rows(int fd)
 			 want[i] == 3 || want[i] == 10 ? doma : domb);
 		t_result(strstr(dbg, line) != NULL, "debugfs %s lists %.*s", path,
 			 (int)strlen(line) - 1, line);
+	}
+	{
+		char line[64];
+
+		snprintf(line, sizeof(line), "device %s shared live\n", t_dev);
+		t_result(strstr(dbg, line) != NULL, "debugfs %s lists %s, shared, live", path, t_dev);
 	}
 	t_result(strstr(dbg, "0xffff") == NULL, "debugfs shows no kernel pointer");
 	t_result(t_stat("attachments") == 4 && t_stat("devices") == 1 && t_stat("domains") == 2,

@@ -12,7 +12,8 @@
  *  3 BIND racing a sysfs remove
  *  4 a device owned by VFIO
  *  5 MAP of 1 TiB, and an over-limit 64 GiB MAP
- *  6 two files taking turns to BIND and DESTROY one device (debugfs)
+ *  6 two files taking turns to BIND and DESTROY one device (debugfs;
+ *    one devices file now, so a binding never creates or removes one)
  *  7 a multi-function slot without ACS (a two-device IOMMU group)
  * and from the first hostile review:
  *  8 the group grows after BIND: a function removed, its sibling bound
@@ -24,11 +25,20 @@
  *    shim's ADD_DEVICE notification and the IOMMU core's probe of the
  *    new function saw a one-device group, attached, and its detach then
  *    reached the sibling too (fails on 0.2.0 as landed, on 6.8)
+ *  a a reader of debugfs held in copy_to_user() (its buffer a
+ *    userfaultfd page nobody serves): a driver unbind of a bound device
+ *    waited for it in debugfs_remove(), under the driver core's
+ *    device_lock, forever (hung task), and every BIND behind it
  *
- * usage: t_regress [SEED [CASES]]   (CASES: digits, default 1234567890)
+ * usage: t_regress [SEED [CASES]]   (CASES: 0-9 a, default 1234567890a)
  */
 #define _GNU_SOURCE
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -318,15 +328,21 @@ static void case6_turns(void)
 	for (i = 0; i < 2; i++) {
 		pids[i] = fork();
 		if (!pids[i]) {
-			char path[160];
+			char line[160], buf[4096];
 			uint32_t id, max;
-			int fd = t_open(), n, missing = 0;
+			int fd = t_open(), n, missing = 0, dfd;
+			ssize_t len;
 
-			snprintf(path, sizeof(path), "/sys/kernel/debug/pasid_shim/%s", t_dev);
+			snprintf(line, sizeof(line), "device %s shared live\n", t_dev);
 			for (n = 0; n < 150; ) {
 				if (t_bind(fd, t_dev, &id, &max))
 					continue;
-				if (access(path, R_OK))
+				dfd = open("/sys/kernel/debug/pasid_shim/devices", O_RDONLY);
+				len = dfd < 0 ? -1 : read(dfd, buf, sizeof(buf) - 1);
+				if (dfd >= 0)
+					close(dfd);
+				buf[len > 0 ? len : 0] = 0;
+				if (!strstr(buf, line))
 					missing++;
 				t_destroy(fd, id);
 				n++;
@@ -338,7 +354,7 @@ static void case6_turns(void)
 		waitpid(pids[i], &st, 0);
 		bad += !WIFEXITED(st) || WEXITSTATUS(st);
 	}
-	t_result(!bad, "6: two files take turns to BIND and DESTROY 300 times: every binding has its debugfs file");
+	t_result(!bad, "6: two files take turns to BIND and DESTROY 300 times: debugfs lists every binding, live");
 	expect_clean(t_dev, "6");
 }
 
@@ -492,14 +508,90 @@ static void case0_bind_vs_add(void)
 	t_expect_no_leak("0");
 }
 
+struct stuck_reader {
+	int fd;
+	char *buf;
+	ssize_t ret;
+};
+
+static void *stuck_read(void *p)
+{
+	struct stuck_reader *r = p;
+
+	r->ret = read(r->fd, r->buf, 4096);
+	return NULL;
+}
+
+static void *unbind_thread(void *p)
+{
+	*(int *)p = sys_unbind(t_dev);
+	return NULL;
+}
+
+static void casea_stuck_debugfs_reader(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {};
+	struct uffdio_zeropage zp = {};
+	struct pollfd pfd;
+	struct uffd_msg msg;
+	struct stuck_reader r = {};
+	pthread_t rt, ut;
+	uint32_t id, id2, max, dom;
+	int fd = t_open(), fd2 = t_open(), uffd, unbound = 1, i;
+
+	t_expect(t_bind(fd, t_dev, &id, &max), 0, "a: BIND the first device");
+	t_domain_alloc(fd, id, &dom);
+	t_expect(t_attach(fd, id, 1, dom), 0, "a: ATTACH pasid 1");
+	r.fd = open("/sys/kernel/debug/pasid_shim/devices", O_RDONLY);
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	r.buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	reg.range.start = (unsigned long)r.buf;
+	reg.range.len = 4096;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (r.fd < 0 || uffd < 0 || ioctl(uffd, UFFDIO_API, &api) ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		t_result(0, "a: a userfaultfd-backed reader of debugfs (%s)", strerror(errno));
+		return;
+	}
+	pthread_create(&rt, NULL, stuck_read, &r);
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	t_result(poll(&pfd, 1, 10000) == 1 && read(uffd, &msg, sizeof(msg)) == sizeof(msg),
+		 "a: the debugfs reader is held in copy_to_user() by userfaultfd");
+	pthread_create(&ut, NULL, unbind_thread, &unbound);
+	/* Up to 30 s for the unbind, with the reader still held. */
+	for (i = 0; i < 300 && sys_dev_is(t_dev, "nvme") == 1; i++)
+		usleep(100000);
+	t_result(sys_dev_is(t_dev, "nvme") != 1,
+		 "a: unbind of nvme from %s completes while the reader is held (%d ms)",
+		 t_dev, i * 100);
+	t_expect(t_bind(fd2, dev2, &id2, &max), 0, "a: BIND the second device meanwhile");
+	zp.range.start = (unsigned long)r.buf;
+	zp.range.len = 4096;
+	ioctl(uffd, UFFDIO_ZEROPAGE, &zp);
+	pthread_join(rt, NULL);
+	pthread_join(ut, NULL);
+	t_expect(unbound, 0, "a: the unbind succeeded");
+	t_result(r.ret > 0, "a: the reader, let go, read %zd bytes", r.ret);
+	close(r.fd);
+	close(uffd);
+	munmap(r.buf, 4096);
+	close(fd);
+	close(fd2);
+	t_result(sys_restore(t_dev) == 0, "a: nvme back on %s", t_dev);
+	expect_clean(t_dev, "a");
+}
+
 int main(int argc, char **argv)
 {
 	static void (*const cases[])(void) = {
 		case1_teardown_vs_gone, case2_bind_inside_unbind, case3_bind_vs_remove,
 		case4_vfio, case5_huge_map, case6_turns, case7_multifunction,
 		case8_group_grows, case9_pinned_too_often, case0_bind_vs_add,
+		casea_stuck_debugfs_reader,
 	};
-	const char *which = argc > 2 ? argv[2] : "1234567890";
+	const char *which = argc > 2 ? argv[2] : "1234567890a";
 
 	t_init();
 	seed = argc > 1 ? strtoul(argv[1], NULL, 0) : (unsigned int)time(NULL);
@@ -512,10 +604,15 @@ int main(int argc, char **argv)
 	for (; *which; which++) {
 		struct timespec a, b;
 
-		if (*which < '0' || *which > '9')
+		if (*which == 'a') {
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			cases[10]();
+		} else if (*which >= '0' && *which <= '9') {
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			cases[(*which - '0' + 9) % 10]();
+		} else {
 			continue;
-		clock_gettime(CLOCK_MONOTONIC, &a);
-		cases[(*which - '0' + 9) % 10]();
+		}
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		printf("# case %c took %ld ms\n", *which,
 		       (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000);
