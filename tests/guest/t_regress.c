@@ -29,8 +29,11 @@
  *    userfaultfd page nobody serves): a driver unbind of a bound device
  *    waited for it in debugfs_remove(), under the driver core's
  *    device_lock, forever (hung task), and every BIND behind it
+ *  b the teardown of 16384 PASIDs held the global lock throughout: an
+ *    unrelated device's driver unbind waited for all of it (67 s for
+ *    65536 PASIDs on 6.12)
  *
- * usage: t_regress [SEED [CASES]]   (CASES: 0-9 a, default 1234567890a)
+ * usage: t_regress [SEED [CASES]]   (CASES: 0-9 a b, default 1234567890ab)
  */
 #define _GNU_SOURCE
 #include <linux/userfaultfd.h>
@@ -583,15 +586,66 @@ static void casea_stuck_debugfs_reader(void)
 	expect_clean(t_dev, "a");
 }
 
+struct destroyer {
+	int fd;
+	uint32_t id;
+	int ret;
+	volatile int done;
+};
+
+static void *destroy_thread(void *p)
+{
+	struct destroyer *d = p;
+
+	d->ret = t_destroy(d->fd, d->id);
+	d->done = 1;
+	return NULL;
+}
+
+/*
+ * 16384 PASIDs on one domain (6.12's per-domain lists make each detach
+ * cost O(n): the teardown takes seconds); while it runs, nvme is
+ * unbound from the other device. The unbind must not wait for it.
+ */
+static void caseb_teardown_vs_other_unbind(void)
+{
+	const uint32_t n = 16384;
+	struct pasid_shim_entry *e = calloc(n, sizeof(*e));
+	struct destroyer d = { .fd = t_open() };
+	uint32_t max, dom, done = 0, i;
+	int unbound, during;
+	pthread_t t;
+
+	t_bind(d.fd, t_dev, &d.id, &max);
+	t_domain_alloc(d.fd, d.id, &dom);
+	for (i = 0; i < n; i++) {
+		e[i].pasid = i + 1;
+		e[i].domain_id = dom;
+	}
+	t_expect(pshim_attach_many(d.fd, d.id, e, n, &done), 0, "b: ATTACH_MANY 16384 PASIDs, one domain");
+	pthread_create(&t, NULL, destroy_thread, &d);
+	usleep(200000);
+	unbound = sys_unbind(dev2);
+	during = !d.done;
+	pthread_join(t, NULL);
+	t_expect(unbound, 0, "b: unbind nvme from the other device during the teardown");
+	t_result(during, "b: the unbind returned while the 16384 PASIDs were still being detached");
+	t_expect(d.ret, 0, "b: DESTROY of the device");
+	t_result(sys_restore(dev2) == 0, "b: nvme back on the other device");
+	close(d.fd);
+	free(e);
+	expect_clean(t_dev, "b");
+}
+
 int main(int argc, char **argv)
 {
 	static void (*const cases[])(void) = {
 		case1_teardown_vs_gone, case2_bind_inside_unbind, case3_bind_vs_remove,
 		case4_vfio, case5_huge_map, case6_turns, case7_multifunction,
 		case8_group_grows, case9_pinned_too_often, case0_bind_vs_add,
-		casea_stuck_debugfs_reader,
+		casea_stuck_debugfs_reader, caseb_teardown_vs_other_unbind,
 	};
-	const char *which = argc > 2 ? argv[2] : "1234567890a";
+	const char *which = argc > 2 ? argv[2] : "1234567890ab";
 
 	t_init();
 	seed = argc > 1 ? strtoul(argv[1], NULL, 0) : (unsigned int)time(NULL);
@@ -604,9 +658,9 @@ int main(int argc, char **argv)
 	for (; *which; which++) {
 		struct timespec a, b;
 
-		if (*which == 'a') {
+		if (*which == 'a' || *which == 'b') {
 			clock_gettime(CLOCK_MONOTONIC, &a);
-			cases[10]();
+			cases[10 + *which - 'a']();
 		} else if (*which >= '0' && *which <= '9') {
 			clock_gettime(CLOCK_MONOTONIC, &a);
 			cases[(*which - '0' + 9) % 10]();
