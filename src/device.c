@@ -424,8 +424,14 @@ static int pshim_bus_added(struct notifier_block *nb, unsigned long action,
 {
 	if (action != BUS_NOTIFY_ADD_DEVICE)
 		return NOTIFY_DONE;
+	/*
+	 * Zero here only for an add that began between the registration of
+	 * this notifier and that of pshim_bus_notify() (registered in that
+	 * order, unregistered in the other), which never counted it.
+	 */
 	mutex_lock(&pshim_devices_lock);
-	pshim_adding--;
+	if (pshim_adding)
+		pshim_adding--;
 	mutex_unlock(&pshim_devices_lock);
 	return NOTIFY_OK;
 }
