@@ -18,7 +18,7 @@ TOOL_SRCS := tools/pasidctl.c tools/libpasidshim.c
 TOOL_HDRS := tools/libpasidshim.h include/uapi/linux/pasid_shim.h
 PREFIX ?= /usr
 
-.PHONY: journey all bench bench-full fuzz torture tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
+.PHONY: journey helper all bench bench-full fuzz torture tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
 
 all: module
 
@@ -31,6 +31,11 @@ module: $(OUT)/compat_probes.h
 modules: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper W=1 modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench W=1 modules
+
+# The test-only PASID capability helper alone (the journey's guest
+# loads it from a test-only path; no package carries it).
+helper:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper W=1 modules
 
 clean-module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
@@ -144,6 +149,11 @@ bench:
 # BENCH_NDOMS domains share them.
 bench-full:
 	scripts/bench-full $(BENCH_NDOMS)
+
+# The user's journey on a Debian 12 image: the packages installed with
+# apt, modprobe, C and Python, a kernel upgrade, removal (scripts/journey).
+journey:
+	scripts/journey
 
 # Boot the demo guest: attach, replace and detach PASIDs, with the
 # host-side check of the emulated VT-d tables after each step.
