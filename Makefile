@@ -18,7 +18,7 @@ TOOL_SRCS := tools/pasidctl.c tools/libpasidshim.c
 TOOL_HDRS := tools/libpasidshim.h include/uapi/linux/pasid_shim.h
 PREFIX ?= /usr
 
-.PHONY: all bench bench-full fuzz torture tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
+.PHONY: journey helper all bench bench-full fuzz torture tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
 
 all: module
 
@@ -31,6 +31,11 @@ module: $(OUT)/compat_probes.h
 modules: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper W=1 modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench W=1 modules
+
+# The test-only PASID capability helper alone (the journey's guest
+# loads it from a test-only path; no package carries it).
+helper:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper W=1 modules
 
 clean-module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
@@ -86,15 +91,38 @@ $(OUT)/guest/pasidctl: $(TOOL_SRCS) $(TOOL_HDRS)
 	@mkdir -p $(dir $@)
 	$(USER_CC) $(USER_CFLAGS) -Itools -o $@ $(TOOL_SRCS)
 
-# pasidctl for this machine, and its installation with the man page.
-tools: tools/pasidctl
+# pasidctl for this machine, linked against libpasidshim.so.0 (both
+# built here; run it from the tree with LD_LIBRARY_PATH=tools), and
+# their installation: the library with its version script, the headers
+# under $(PREFIX)/include/pasid-shim (so <linux/pasid_shim.h> never
+# meets linux-libc-dev's include directory), pkg-config, the man page.
+LIB_VERSION := $(DKMS_VERSION)
+LIBDIR ?= $(PREFIX)/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+TOOL_CFLAGS := -O2 -g -Wall -Wextra -Werror -Iinclude/uapi -Itools
 
-tools/pasidctl: $(TOOL_SRCS) $(TOOL_HDRS)
-	$(USER_CC) -O2 -g -Wall -Wextra -Werror -Iinclude/uapi -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(TOOL_SRCS)
+tools: tools/pasidctl tools/pasid-shim.pc
 
-install: tools/pasidctl
+tools/libpasidshim.so.$(LIB_VERSION): tools/libpasidshim.c tools/libpasidshim.map $(TOOL_HDRS)
+	$(USER_CC) $(TOOL_CFLAGS) -fPIC $(CFLAGS) -shared -Wl,-soname,libpasidshim.so.0 \
+		-Wl,--version-script,tools/libpasidshim.map -Wl,-z,defs $(LDFLAGS) -o $@ $<
+	ln -sf libpasidshim.so.$(LIB_VERSION) tools/libpasidshim.so.0
+	ln -sf libpasidshim.so.0 tools/libpasidshim.so
+
+tools/pasidctl: tools/pasidctl.c tools/libpasidshim.so.$(LIB_VERSION) $(TOOL_HDRS)
+	$(USER_CC) $(TOOL_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tools/pasidctl.c -Ltools -lpasidshim
+
+tools/pasid-shim.pc: tools/pasid-shim.pc.in dkms.conf
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< >$@
+
+install: tools
 	install -D -m 0755 tools/pasidctl $(DESTDIR)$(PREFIX)/sbin/pasidctl
 	install -D -m 0644 tools/pasidctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/pasidctl.8
+	install -D -m 0644 tools/libpasidshim.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libpasidshim.so.$(LIB_VERSION)
+	ln -sf libpasidshim.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libpasidshim.so.0
+	ln -sf libpasidshim.so.0 $(DESTDIR)$(LIBDIR)/libpasidshim.so
+	install -D -m 0644 tools/libpasidshim.h $(DESTDIR)$(PREFIX)/include/pasid-shim/libpasidshim.h
+	install -D -m 0644 include/uapi/linux/pasid_shim.h $(DESTDIR)$(PREFIX)/include/pasid-shim/linux/pasid_shim.h
+	install -D -m 0644 tools/pasid-shim.pc $(DESTDIR)$(LIBDIR)/pkgconfig/pasid-shim.pc
 
 # The whole test suite; ends with one line "N passed, N failed".
 check:
@@ -121,6 +149,11 @@ bench:
 # BENCH_NDOMS domains share them.
 bench-full:
 	scripts/bench-full $(BENCH_NDOMS)
+
+# The user's journey on a Debian 12 image: the packages installed with
+# apt, modprobe, C and Python, a kernel upgrade, removal (scripts/journey).
+journey:
+	scripts/journey
 
 # Boot the demo guest: attach, replace and detach PASIDs, with the
 # host-side check of the emulated VT-d tables after each step.

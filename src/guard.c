@@ -82,11 +82,38 @@ out:
 	return unit;
 }
 
+/*
+ * Can the device's IOMMU driver attach a paging domain to a PASID at
+ * all? The core refuses each such attach with EOPNOTSUPP when the
+ * domain's ops have no set_dev_pasid (VT-d before 6.6; drivers without
+ * PASID support): say it once at BIND, with one log line, instead of a
+ * bare error at every ATTACH. The ops belong to the domain, not the
+ * device, so one is allocated to look.
+ */
+static int pshim_guard_paging_pasid(struct device *dev)
+{
+	struct iommu_domain *domain = pshim_paging_domain_alloc(dev);
+	bool can;
+
+	if (IS_ERR(domain))
+		return PTR_ERR(domain);
+	can = domain->ops && domain->ops->set_dev_pasid;
+	iommu_domain_free(domain);
+	if (can)
+		return 0;
+	dev_info_ratelimited(dev, "pasid-shim: its IOMMU driver cannot attach paging domains to PASIDs on this kernel\n");
+	return -EOPNOTSUPP;
+}
+
 int pshim_guard_bind(struct pshim_device *sdev)
 {
 	struct device *dev = &sdev->pdev->dev;
 	struct pshim_vtd vtd;
+	int ret;
 
+	ret = pshim_guard_paging_pasid(dev);
+	if (ret)
+		return ret;
 	sdev->max_iova = U64_MAX;
 	sdev->flush_order = PSHIM_FLUSH_ORDER_MAX;
 	sdev->unit = NULL;

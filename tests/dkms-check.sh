@@ -130,7 +130,8 @@ dkms_package_check() { # kver...
 		rm -rf "$tmp"
 		return
 	fi
-	if ( apt_install_new "$tmp"/pasid-shim-dkms_*_all.deb "$tmp"/pasidctl_*_amd64.deb ) >"$dkms_log" 2>&1; then
+	if ( apt_install_new "$tmp"/pasid-shim-dkms_*_all.deb "$tmp"/pasidctl_*_amd64.deb \
+		"$tmp"/libpasidshim0_*_amd64.deb ) >"$dkms_log" 2>&1; then
 		for k in "$@"; do
 			dkms status pasid-shim -k "$k" | grep -q installed || ok=notok
 		done
@@ -141,9 +142,9 @@ dkms_package_check() { # kver...
 	else
 		result notok "installing the packages"; tail -10 "$dkms_log" | sed 's/^/#   /'
 	fi
-	DEBIAN_FRONTEND=noninteractive apt-get purge -y -q pasid-shim-dkms pasidctl </dev/null >/dev/null 2>&1
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y -q pasid-shim-dkms pasidctl libpasidshim0 </dev/null >/dev/null 2>&1
 	left=$(ls -d /var/lib/dkms/pasid-shim /usr/src/pasid-shim-* /usr/sbin/pasidctl \
-		/lib/modules/*/updates/dkms/pasid_shim.ko* 2>/dev/null)
+		/usr/lib/*/libpasidshim.so* /lib/modules/*/updates/dkms/pasid_shim.ko* 2>/dev/null)
 	result "$([ -z "$left" ] && echo ok || echo notok)" "purging the packages leaves nothing behind${left:+: $left}"
 	rm -rf "$tmp"
 }

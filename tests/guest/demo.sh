@@ -2,11 +2,15 @@
 # The demo, as a user meets pasid-shim: one pasidctl script on one open
 # file, fed a step at a time; after each step the host reads the
 # emulated VT-d over QMP and prints what the hardware now holds.
-rm -f /tmp/demo /tmp/demo.out
-mkfifo /tmp/demo
-./pasidctl script /tmp/demo >/tmp/demo.out 2>&1 &
+# PASIDCTL names the pasidctl to run (default ./pasidctl, the busybox
+# guest's; the journey runs the package's, and a setcap copy as a user),
+# DEMO_SCOPE names its domains for the host (one scope per run in a boot).
+PASIDCTL=${PASIDCTL:-./pasidctl}
+d=$(mktemp -d)
+mkfifo "$d/demo"
+$PASIDCTL script "$d/demo" >"$d/demo.out" 2>&1 &
 pid=$!
-exec 3>/tmp/demo
+exec 3>"$d/demo"
 n=0 shown=0 fail=0
 
 step() { # pasidctl command; prints what pasidctl printed
@@ -14,13 +18,13 @@ step() { # pasidctl command; prints what pasidctl printed
 	printf '\n$ %s\n' "$1"
 	printf '%s\necho @@step %d\n' "$1" $n >&3
 	i=0
-	until grep -q "^@@step $n\$" /tmp/demo.out || [ $i -ge 250 ]; do
-		usleep 20000
+	until grep -q "^@@step $n\$" "$d/demo.out" || [ $i -ge 250 ]; do
+		sleep 0.02
 		i=$((i + 1))
 	done
-	sed -n "$((shown + 1)),\$p" /tmp/demo.out | grep -v '^@@step' | sed 's/^/  /'
-	shown=$(wc -l </tmp/demo.out)
-	grep -q "^@@step $n\$" /tmp/demo.out || { echo "  (pasidctl stopped)"; fail=1; }
+	sed -n "$((shown + 1)),\$p" "$d/demo.out" | grep -v '^@@step' | sed 's/^/  /'
+	shown=$(wc -l <"$d/demo.out")
+	grep -q "^@@step $n\$" "$d/demo.out" || { echo "  (pasidctl stopped)"; fail=1; }
 }
 hw() { # the host checks; its verdict line is printed on the host side
 	echo "@@PSHIM CHECK {$1}"
@@ -29,7 +33,7 @@ hw() { # the host checks; its verdict line is printed on the host side
 }
 entry() { # pasid present? domain-name
 	if [ "$2" = yes ]; then
-		hw "\"check\":\"pasid\",\"dev\":\"$PSHIM_DEV\",\"pasid\":$1,\"present\":true,\"table\":\"$3\",\"scope\":\"demo\""
+		hw "\"check\":\"pasid\",\"dev\":\"$PSHIM_DEV\",\"pasid\":$1,\"present\":true,\"table\":\"$3\",\"scope\":\"${DEMO_SCOPE:-demo}\""
 	else
 		hw "\"check\":\"pasid\",\"dev\":\"$PSHIM_DEV\",\"pasid\":$1,\"present\":false"
 	fi
@@ -71,6 +75,7 @@ entry 1048575 no
 step 'list $dev'
 exec 3>&-
 wait $pid || fail=1
+rm -rf "$d"
 echo
 [ $fail -eq 0 ] && echo "demo: every step done and checked in the hardware" || echo "demo: FAILED"
 exit $fail

@@ -190,6 +190,9 @@ class Runner:
                "-device", "pcie-root-port,id=rp2,chassis=3,bus=pcie.0",
                "-device", "nvme,bus=rp2,addr=0.0,multifunction=on,serial=pshimmf0,id=mf0",
                "-device", "nvme,bus=rp2,addr=0.1,multifunction=on,serial=pshimmf1,id=mf1"]
+        if a.disk:
+            # The journey's Debian image, booted with root=/dev/vda.
+            cmd += ["-drive", "file=%s,format=raw,if=virtio,cache=unsafe" % a.disk]
         return cmd
 
     def connect(self, path, deadline):
@@ -306,6 +309,7 @@ def main():
     p.add_argument("--mem", default="2G")
     p.add_argument("--timeout", type=int, default=300)
     p.add_argument("--append", default="")
+    p.add_argument("--disk", help="raw disk image for a virtio-blk /dev/vda")
     p.add_argument("--tap", action="store_true")
     p.add_argument("--tap-start", type=int, default=int(os.environ.get("PSHIM_TAP_START", "0")))
     sys.exit(Runner(p.parse_args()).run())
