@@ -106,6 +106,15 @@ static int pshim_group_dev(struct device *d, void *data)
  * dev alone in its IOMMU group (EXDEV otherwise), and the IOMMU core done
  * adding it there (EBUSY while a hot-added device is half probed: the
  * core lists it in the group and sets its domain under one lock).
+ *
+ * Why a device added later can join that group only from dev's own bus:
+ * pci_device_group() puts a newcomer into an existing group either
+ * through a bridge upstream of the newcomer that is already a member
+ * (no ACS below it, or a PCIe-to-PCI bridge it aliases to), or through
+ * a device of the newcomer's own bus (a DMA alias quirk, a function of
+ * a multi-function slot without ACS). A group of dev alone, dev no
+ * bridge (pshim_device_check()), leaves only the second way, and the
+ * notifier ends a binding when a device is added on its bus.
  */
 static int pshim_device_group_check(struct device *dev)
 {
@@ -157,6 +166,9 @@ static int pshim_device_check(struct pshim_device *sdev, bool exclusive)
 	/* An IOMMU that gives the device no PASIDs. */
 	if (!dev->iommu->max_pasids)
 		return -EOPNOTSUPP;
+	/* Devices hot-added below a bridge may join the bridge's group. */
+	if (pci_is_bridge(sdev->pdev))
+		return -EXDEV;
 	if (pshim_device_lookup(dev))
 		return -EBUSY;
 	ret = pshim_guard_bind(sdev);
