@@ -70,7 +70,7 @@ $(OUT)/compat_probes.h: $(wildcard scripts/probes/*.c) scripts/probe
 # modules build with the kernel's own gcc (scripts/kmake: on the host,
 # or in a Debian root that has it); the static test programs on the host.
 guest-artifacts: $(GUEST_PROGS)
-	scripts/kmake $(KDIR) modules
+	+scripts/kmake $(KDIR) modules
 	@mkdir -p $(OUT)
 	cp pasid_shim.ko tests/helper/pasid_cap_helper.ko $(OUT)/
 	cp tests/bench/pshim_bench.ko $(OUT)/guest/

@@ -108,7 +108,14 @@ dkms_check() {
 	local left
 	left=$(ls -d /var/lib/dkms/pasid-shim /usr/src/pasid-shim-* /lib/modules/*/updates/dkms/pasid_shim.ko* 2>/dev/null)
 	result "$([ -z "$left" ] && echo ok || echo notok)" "make dkms-remove leaves nothing behind${left:+: $left}"
-	dkms_package_check "$k1" "$k2"
+	# The journey (make journey, below in make check) builds the same
+	# packages and installs, upgrades and purges them on a Debian 12
+	# system; here only when it is skipped.
+	if [ -n "${PSHIM_NO_JOURNEY:-}" ]; then
+		dkms_package_check "$k1" "$k2"
+	else
+		echo "# the packages: built, installed and purged by the journey below"
+	fi
 	dkms_purge "$k1" "$k2"
 	rm -f "$dkms_log" "$dkms_log.err"
 }
