@@ -429,20 +429,25 @@ static void bench_close(void)
 	munmap(buf, len);
 }
 
-/* The whole PASID space of one device, shim then raw. */
-static void bench_full(uint32_t ndoms)
-{
-	static const uint32_t marks[] = { 1024, 16384, 65536, 262144 };
-	uint32_t n = max_pasid - 1, w = 1024, i, done, nm, mk[5], lo, *d;
-	double sat[5], sdt[5], batt = 0;
-	struct pasid_shim_entry *e, *le;
-	long long cg0, cg1, k0, k1, r[12];
-	uint64_t t0, t1, att, det, att2, cl, lst;
-	uint32_t cnt = n;
+/* One round of bench --full: what it measured, in us, s, ms, bytes. */
+struct full_round {
+	double sat[5], sdt[5], rat[5], rdt[5];	/* per op at each mark */
+	double att, det, ratt, rdet, lst, att2, cl, cg, kb;
+};
 
-	for (nm = 0; nm < 4 && marks[nm] < n; nm++)
-		mk[nm] = marks[nm];
-	mk[nm++] = n;
+/*
+ * The whole PASID space of one device, shim then raw: [0, n - w) in
+ * batches of w, then [n - w, n), so that each mark ends a batch of w
+ * whose per-op time is the mark's; down again the same way; LIST; all
+ * attached once more, and close() of the file holding them.
+ */
+static void full_round(uint32_t ndoms, uint32_t nm, const uint32_t *mk, struct full_round *o)
+{
+	uint32_t n = max_pasid - 1, w = 1024, i, done, lo, cnt, *d;
+	struct pasid_shim_entry *e, *le;
+	long long cg0, k0, r[12];
+	uint64_t t0, t1;
+
 	d = domains(ndoms);
 	e = entries(1, n, d, ndoms);
 	le = malloc(n * sizeof(*le));
@@ -450,10 +455,8 @@ static void bench_full(uint32_t ndoms)
 		printf("Bail out! no memory for %u entries\n", n);
 		exit(1);
 	}
-	printf("# %u PASIDs over %u domains (%u per domain)\n", n, ndoms, n / ndoms);
 	cg0 = cg_bytes();
 	k0 = kernel_bytes();
-	/* [0, n - w) in batches of w, then [n - w, n): marks end batches. */
 	t0 = now_ns();
 	for (i = 0, lo = 0; lo < n; lo += cnt) {
 		cnt = lo < n - w ? (w < n - w - lo ? w : n - w - lo) : n - lo;
@@ -463,11 +466,11 @@ static void bench_full(uint32_t ndoms)
 			exit(1);
 		}
 		if (i < nm && lo + cnt == mk[i])
-			sat[i++] = (now_ns() - t1) / 1000.0 / cnt;
+			o->sat[i++] = (now_ns() - t1) / 1000.0 / cnt;
 	}
-	att = now_ns() - t0;
-	cg1 = cg_bytes();
-	k1 = kernel_bytes();
+	o->att = (now_ns() - t0) / 1e9;
+	o->cg = cg0 >= 0 ? (double)(cg_bytes() - cg0) / n : -1;
+	o->kb = (double)(kernel_bytes() - k0) / n;
 	{
 		struct pasid_shim_list l = {
 			.size = sizeof(l), .dev_id = dev, .num_entries = n,
@@ -476,80 +479,134 @@ static void bench_full(uint32_t ndoms)
 
 		t0 = now_ns();
 		t_ioctl(fd, PASID_SHIM_LIST, &l);
-		lst = now_ns() - t0;
+		o->lst = (now_ns() - t0) / 1e6;
 		if (l.num_entries != n)
 			printf("# LIST counted %u of %u\n", l.num_entries, n);
 	}
-	/* Down again: [n - w, n) first, then from the top in aligned batches. */
 	t0 = now_ns();
 	t1 = now_ns();
 	pshim_detach_many(fd, dev, e + n - w, w, &done);
-	sdt[nm - 1] = (now_ns() - t1) / 1000.0 / w;
+	o->sdt[nm - 1] = (now_ns() - t1) / 1000.0 / w;
 	for (i = nm - 1, lo = n - w; lo > 0; lo -= cnt) {
 		cnt = lo % w ? lo % w : w;
 		t1 = now_ns();
 		pshim_detach_many(fd, dev, e + lo - cnt, cnt, &done);
 		if (i > 0 && lo == mk[i - 1]) {
-			sdt[i - 1] = (now_ns() - t1) / 1000.0 / cnt;
+			o->sdt[i - 1] = (now_ns() - t1) / 1000.0 / cnt;
 			i--;
 		}
 	}
-	det = now_ns() - t0;
-	/* And once more, to time the close() of a file holding them all. */
+	o->det = (now_ns() - t0) / 1e9;
 	t0 = now_ns();
 	for (lo = 0; lo < n; lo += cnt) {
 		cnt = n - lo < 16384 ? n - lo : 16384;
 		pshim_attach_many(fd, dev, e + lo, cnt, &done);
 	}
-	att2 = now_ns() - t0;
+	o->att2 = (now_ns() - t0) / 1e9;
 	t0 = now_ns();
-	close(fd);
-	cl = now_ns() - t0;
+	close(fd);	/* and with it the domains */
+	o->cl = (now_ns() - t0) / 1e9;
 	fd = t_open();
 	t_bind(fd, t_dev, &dev, &max_pasid);
+	free(d);
+	free(e);
+	free(le);
 
 	if (raw(r, 2 + 2 * nm, "scale %s %u %u %u", t_dev, n, ndoms, w))
 		memset(r, 0, sizeof(r));
+	o->ratt = r[0] / 1e9;
+	o->rdet = r[1] / 1e9;
+	for (i = 0; i < nm; i++) {
+		o->rat[i] = r[2 + 2 * i] / 1000.0 / w;
+		o->rdt[i] = r[3 + 2 * i] / 1000.0 / w;
+	}
+}
+
+/* Slowest / fastest of the per-mark times v[0..nm). */
+static double spread(const double *v, uint32_t nm)
+{
+	double lo = 1e9, hi = 0;
+	uint32_t i;
+
+	for (i = 0; i < nm; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	return hi / lo;
+}
+
+#define FULL_MED(field) ({					\
+	double _v[MAXR];					\
+	int _k;							\
+	for (_k = 0; _k < rounds; _k++)				\
+		_v[_k] = res[_k].field;				\
+	median(_v, rounds); })
+
+/*
+ * ROUNDS rounds (shim, raw, shim, raw ...) in one boot; every figure is
+ * the median of the rounds, and the flatness is that of the per-mark
+ * medians, with the range of the rounds' own flatness beside it.
+ */
+static void bench_full(uint32_t ndoms)
+{
+	static const uint32_t marks[] = { 1024, 16384, 65536, 262144 };
+	uint32_t n = max_pasid - 1, nm, mk[5], i;
+	struct full_round res[MAXR] = {};
+	double sat[5], sdt[5], rat[5], rdt[5], f[MAXR], flo, fhi;
+	int k;
+
+	for (nm = 0; nm < 4 && marks[nm] < n; nm++)
+		mk[nm] = marks[nm];
+	mk[nm++] = n;
+	printf("# %u PASIDs over %u domains (%u per domain), median of %d rounds\n", n, ndoms,
+	       n / ndoms, rounds);
+	for (k = 0; k < rounds; k++) {
+		full_round(ndoms, nm, mk, &res[k]);
+		printf("# round %d: attach all %.2f s, raw %.2f s\n", k + 1, res[k].att, res[k].ratt);
+	}
+	for (i = 0; i < nm; i++) {
+		sat[i] = FULL_MED(sat[i]);
+		sdt[i] = FULL_MED(sdt[i]);
+		rat[i] = FULL_MED(rat[i]);
+		rdt[i] = FULL_MED(rdt[i]);
+	}
 	printf("\n| PASIDs attached | shim attach per op | raw attach per op | shim detach per op | raw detach per op |\n");
 	printf("|---|---|---|---|---|\n");
 	for (i = 0; i < nm; i++) {
-		printf("| %u | %.2f us | %.2f us | %.2f us | %.2f us |\n", mk[i], sat[i],
-		       r[2 + 2 * i] / 1000.0 / w, sdt[i], r[3 + 2 * i] / 1000.0 / w);
-		printf("@@PLOT %u %.3f %.3f %.3f %.3f\n", mk[i], sat[i], r[2 + 2 * i] / 1000.0 / w,
-		       sdt[i], r[3 + 2 * i] / 1000.0 / w);
+		printf("| %u | %.2f us | %.2f us | %.2f us | %.2f us |\n", mk[i], sat[i], rat[i],
+		       sdt[i], rdt[i]);
+		printf("@@PLOT %u %.3f %.3f %.3f %.3f\n", mk[i], sat[i], rat[i], sdt[i], rdt[i]);
 	}
-	{
-		double amin = 1e9, amax = 0, dmin = 1e9, dmax = 0;
-
-		for (i = 0; i < nm; i++) {
-			amin = sat[i] < amin ? sat[i] : amin;
-			amax = sat[i] > amax ? sat[i] : amax;
-			dmin = sdt[i] < dmin ? sdt[i] : dmin;
-			dmax = sdt[i] > dmax ? sdt[i] : dmax;
-		}
-		printf("\n| measure | result | goal |\n|---|---|---|\n");
-		printf("| PASIDs attached at once on one device | %u (all of 1 .. 2^20 - 1) | 1,048,575 |\n", n);
-		printf("| per-op ATTACH from 1k to %u attached: slowest / fastest | %.2fx | <= 1.5x |\n",
-		       n, amax / amin);
-		printf("| per-op DETACH from %u down to 1k: slowest / fastest | %.2fx | <= 1.5x |\n",
-		       n, dmax / dmin);
-		batt = att / 1e9;
-		printf("| attach all, in ATTACH_MANY calls of %u | %.2f s (raw %.2f s) | - |\n", w,
-		       batt, r[0] / 1e9);
-		printf("| detach all, in DETACH_MANY calls of %u | %.2f s (raw %.2f s) | - |\n", w,
-		       det / 1e9, r[1] / 1e9);
-		printf("| LIST of all | %.1f ms | - |\n", lst / 1e6);
-		if (cg0 >= 0 && cg1 >= 0)
-			printf("| shim memory per attachment (memcg: all it allocates) | %.1f bytes | <= 64 bytes |\n",
-			       (double)(cg1 - cg0) / n);
-		printf("| kernel memory per attachment (slab + IOMMU pages, shim's included) | %.1f bytes | - |\n",
-		       (double)(k1 - k0) / n);
-		printf("| close() of a file holding all %u (attached again in %.2f s) | %.2f s: %.2fx the attach | <= 2x |\n",
-		       n, att2 / 1e9, cl / 1e9, (double)cl / att2);
+	printf("\n| measure (median of %d rounds) | result | goal |\n|---|---|---|\n", rounds);
+	printf("| PASIDs attached at once on one device | %u (all of 1 .. 2^20 - 1) | 1,048,575 |\n", n);
+	for (k = 0, flo = 1e9, fhi = 0; k < rounds; k++) {
+		f[k] = spread(res[k].sat, nm);
+		flo = f[k] < flo ? f[k] : flo;
+		fhi = f[k] > fhi ? f[k] : fhi;
 	}
-	free(e);
-	free(le);
-	destroy_all(d, ndoms);
+	printf("| per-op ATTACH from 1k to %u attached: slowest / fastest (rounds: %.2f-%.2f) | %.2fx (raw %.2fx) | <= 1.5x |\n",
+	       n, flo, fhi, spread(sat, nm), spread(rat, nm));
+	for (k = 0, flo = 1e9, fhi = 0; k < rounds; k++) {
+		f[k] = spread(res[k].sdt, nm);
+		flo = f[k] < flo ? f[k] : flo;
+		fhi = f[k] > fhi ? f[k] : fhi;
+	}
+	printf("| per-op DETACH from %u down to 1k: slowest / fastest (rounds: %.2f-%.2f) | %.2fx (raw %.2fx) | <= 1.5x |\n",
+	       n, flo, fhi, spread(sdt, nm), spread(rdt, nm));
+	printf("| attach all, in ATTACH_MANY calls of 1024 | %.2f s (raw %.2f s) | - |\n",
+	       FULL_MED(att), FULL_MED(ratt));
+	printf("| detach all, in DETACH_MANY calls of 1024 | %.2f s (raw %.2f s) | - |\n",
+	       FULL_MED(det), FULL_MED(rdet));
+	printf("| LIST of all | %.1f ms | - |\n", FULL_MED(lst));
+	if (res[0].cg >= 0)
+		printf("| shim memory per attachment (memcg: all it allocates) | %.1f bytes | <= 64 bytes |\n",
+		       FULL_MED(cg));
+	printf("| kernel memory per attachment (slab + IOMMU pages, shim's included) | %.1f bytes | - |\n",
+	       FULL_MED(kb));
+	for (k = 0; k < rounds; k++)
+		f[k] = res[k].cl / res[k].att2;
+	printf("| close() of a file holding all %u (attached again in %.2f s) | %.2f s: %.2fx the attach | <= 2x |\n",
+	       n, FULL_MED(att2), FULL_MED(cl), median(f, rounds));
 }
 
 static int tracefs(const char *file, const char *val)
