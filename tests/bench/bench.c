@@ -10,7 +10,7 @@
  *   --quick  small sizes, 2 rounds: make check's smoke test
  *   --full   attach every PASID 1 .. 2^20 - 1 of one device (make
  *            bench-full); NDOMS domains share them (default 16384)
- *   --trace  OP (pair, map4k, unmap4k, many) ten times under the
+ *   --trace  OP (pair, map4k, unmap4k, many; detach1m once) under the
  *            function_graph tracer from pshim_ioctl down DEPTH levels
  *            (default 3), and print the trace: where the time goes
  */
@@ -623,6 +623,37 @@ static int tracefs(const char *file, const char *val)
 	return ret;
 }
 
+/*
+ * bench-full's slow DETACH window: all 2^20 - 1 PASIDs attached over
+ * 16384 domains, then 4 DETACHes traced at the top, the count taken down
+ * to 262144 untraced, and 4 more traced there.
+ */
+static void trace_detach_full(void)
+{
+	uint32_t n = max_pasid - 1, ndoms = 16384, lo, cnt, done, *d = domains(ndoms);
+	struct pasid_shim_entry *e = entries(1, n, d, ndoms);
+
+	for (lo = 0; lo < n; lo += cnt) {
+		cnt = n - lo < 16384 ? n - lo : 16384;
+		pshim_attach_many(fd, dev, e + lo, cnt, &done);
+	}
+	tracefs("tracing_on", "1");
+	pshim_detach_many(fd, dev, e + n - 4, 4, &done);
+	tracefs("tracing_on", "0");
+	for (lo = n - 4; lo > 262144 + 4; lo -= cnt) {
+		cnt = lo - 262144 - 4 < 16384 ? lo - 262144 - 4 : 16384;
+		pshim_detach_many(fd, dev, e + lo - cnt, cnt, &done);
+	}
+	tracefs("tracing_on", "1");
+	tracefs("trace_marker", "above: 4 DETACHes at 2^20 - 1 attached; below: at 262148");
+	pshim_detach_many(fd, dev, e + 262144, 4, &done);
+	tracefs("tracing_on", "0");
+	for (lo = 0; lo < 262144; lo += 16384)
+		pshim_detach_many(fd, dev, e + lo, 16384, &done);
+	free(e);
+	destroy_all(d, ndoms);
+}
+
 /* One operation under function_graph, ten times; prints the trace. */
 static void bench_trace(const char *op, const char *depth)
 {
@@ -645,7 +676,7 @@ static void bench_trace(const char *op, const char *depth)
 		printf("Bail out! no function_graph tracer\n");
 		exit(1);
 	}
-	for (k = 0; k < 10; k++) {
+	for (k = 0; k < 10 && strcmp(op, "detach1m"); k++) {
 		if (!strcmp(op, "pair") || !strcmp(op, "many")) {
 			tracefs("tracing_on", "1");
 			if (op[0] == 'p') {
@@ -665,6 +696,8 @@ static void bench_trace(const char *op, const char *depth)
 			tracefs("tracing_on", "0");
 		}
 	}
+	if (!strcmp(op, "detach1m"))
+		trace_detach_full();
 	f = fopen("/sys/kernel/tracing/trace", "r");
 	while (f && fgets(line, sizeof(line), f))
 		printf("# trace: %s", line);
