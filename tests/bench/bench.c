@@ -14,6 +14,7 @@
  *            function_graph tracer from pshim_ioctl down DEPTH levels
  *            (default 3), and print the trace: where the time goes
  */
+#include <stddef.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -535,6 +536,25 @@ static double spread(const double *v, uint32_t nm)
 	return hi / lo;
 }
 
+/*
+ * A flatness row: slowest / fastest of the per-mark medians, shim and
+ * raw, with the range of each round's own (the times at offset off).
+ */
+static void flat_row(const char *what, const struct full_round *res, size_t off,
+		     const double *shim, const double *rawv, uint32_t nm)
+{
+	double f, lo = 1e9, hi = 0;
+	int k;
+
+	for (k = 0; k < rounds; k++) {
+		f = spread((const double *)((const char *)&res[k] + off), nm);
+		lo = f < lo ? f : lo;
+		hi = f > hi ? f : hi;
+	}
+	printf("| %s: slowest / fastest (rounds: %.2f-%.2f) | %.2fx (raw %.2fx) | <= 1.5x |\n",
+	       what, lo, hi, spread(shim, nm), spread(rawv, nm));
+}
+
 #define FULL_MED(field) ({					\
 	double _v[MAXR];					\
 	int _k;							\
@@ -552,7 +572,8 @@ static void bench_full(uint32_t ndoms)
 	static const uint32_t marks[] = { 1024, 16384, 65536, 262144 };
 	uint32_t n = max_pasid - 1, nm, mk[5], i;
 	struct full_round res[MAXR] = {};
-	double sat[5], sdt[5], rat[5], rdt[5], f[MAXR], flo, fhi;
+	double sat[5], sdt[5], rat[5], rdt[5], f[MAXR];
+	char what[96];
 	int k;
 
 	for (nm = 0; nm < 4 && marks[nm] < n; nm++)
@@ -579,20 +600,10 @@ static void bench_full(uint32_t ndoms)
 	}
 	printf("\n| measure (median of %d rounds) | result | goal |\n|---|---|---|\n", rounds);
 	printf("| PASIDs attached at once on one device | %u (all of 1 .. 2^20 - 1) | 1,048,575 |\n", n);
-	for (k = 0, flo = 1e9, fhi = 0; k < rounds; k++) {
-		f[k] = spread(res[k].sat, nm);
-		flo = f[k] < flo ? f[k] : flo;
-		fhi = f[k] > fhi ? f[k] : fhi;
-	}
-	printf("| per-op ATTACH from 1k to %u attached: slowest / fastest (rounds: %.2f-%.2f) | %.2fx (raw %.2fx) | <= 1.5x |\n",
-	       n, flo, fhi, spread(sat, nm), spread(rat, nm));
-	for (k = 0, flo = 1e9, fhi = 0; k < rounds; k++) {
-		f[k] = spread(res[k].sdt, nm);
-		flo = f[k] < flo ? f[k] : flo;
-		fhi = f[k] > fhi ? f[k] : fhi;
-	}
-	printf("| per-op DETACH from %u down to 1k: slowest / fastest (rounds: %.2f-%.2f) | %.2fx (raw %.2fx) | <= 1.5x |\n",
-	       n, flo, fhi, spread(sdt, nm), spread(rdt, nm));
+	snprintf(what, sizeof(what), "per-op ATTACH from 1k to %u attached", n);
+	flat_row(what, res, offsetof(struct full_round, sat), sat, rat, nm);
+	snprintf(what, sizeof(what), "per-op DETACH from %u down to 1k", n);
+	flat_row(what, res, offsetof(struct full_round, sdt), sdt, rdt, nm);
 	printf("| attach all, in ATTACH_MANY calls of 1024 | %.2f s (raw %.2f s) | - |\n",
 	       FULL_MED(att), FULL_MED(ratt));
 	printf("| detach all, in DETACH_MANY calls of 1024 | %.2f s (raw %.2f s) | - |\n",
