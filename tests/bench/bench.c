@@ -430,6 +430,20 @@ static void bench_close(void)
 	munmap(buf, len);
 }
 
+/* ATTACH_MANY (or DETACH_MANY) of e[lo, hi) in calls of 16384. */
+static void many_chunks(int attach, const struct pasid_shim_entry *e, uint32_t lo, uint32_t hi)
+{
+	uint32_t cnt, done;
+
+	for (; lo < hi; lo += cnt) {
+		cnt = hi - lo < 16384 ? hi - lo : 16384;
+		if (attach)
+			pshim_attach_many(fd, dev, e + lo, cnt, &done);
+		else
+			pshim_detach_many(fd, dev, e + lo, cnt, &done);
+	}
+}
+
 /* One round of bench --full: what it measured, in us, s, ms, bytes. */
 struct full_round {
 	double sat[5], sdt[5], rat[5], rdt[5];	/* per op at each mark */
@@ -499,10 +513,7 @@ static void full_round(uint32_t ndoms, uint32_t nm, const uint32_t *mk, struct f
 	}
 	o->det = (now_ns() - t0) / 1e9;
 	t0 = now_ns();
-	for (lo = 0; lo < n; lo += cnt) {
-		cnt = n - lo < 16384 ? n - lo : 16384;
-		pshim_attach_many(fd, dev, e + lo, cnt, &done);
-	}
+	many_chunks(1, e, 0, n);
 	o->att2 = (now_ns() - t0) / 1e9;
 	t0 = now_ns();
 	close(fd);	/* and with it the domains */
@@ -641,26 +652,19 @@ static int tracefs(const char *file, const char *val)
  */
 static void trace_detach_full(void)
 {
-	uint32_t n = max_pasid - 1, ndoms = 16384, lo, cnt, done, *d = domains(ndoms);
+	uint32_t n = max_pasid - 1, ndoms = 16384, done, *d = domains(ndoms);
 	struct pasid_shim_entry *e = entries(1, n, d, ndoms);
 
-	for (lo = 0; lo < n; lo += cnt) {
-		cnt = n - lo < 16384 ? n - lo : 16384;
-		pshim_attach_many(fd, dev, e + lo, cnt, &done);
-	}
+	many_chunks(1, e, 0, n);
 	tracefs("tracing_on", "1");
 	pshim_detach_many(fd, dev, e + n - 4, 4, &done);
 	tracefs("tracing_on", "0");
-	for (lo = n - 4; lo > 262144 + 4; lo -= cnt) {
-		cnt = lo - 262144 - 4 < 16384 ? lo - 262144 - 4 : 16384;
-		pshim_detach_many(fd, dev, e + lo - cnt, cnt, &done);
-	}
+	many_chunks(0, e, 262148, n - 4);
 	tracefs("tracing_on", "1");
 	tracefs("trace_marker", "above: 4 DETACHes at 2^20 - 1 attached; below: at 262148");
 	pshim_detach_many(fd, dev, e + 262144, 4, &done);
 	tracefs("tracing_on", "0");
-	for (lo = 0; lo < 262144; lo += 16384)
-		pshim_detach_many(fd, dev, e + lo, 16384, &done);
+	many_chunks(0, e, 0, 262144);
 	free(e);
 	destroy_all(d, ndoms);
 }
@@ -687,7 +691,9 @@ static void bench_trace(const char *op, const char *depth)
 		printf("Bail out! no function_graph tracer\n");
 		exit(1);
 	}
-	for (k = 0; k < 10 && strcmp(op, "detach1m"); k++) {
+	if (!strcmp(op, "detach1m"))
+		trace_detach_full();	/* once, instead of the ten below */
+	for (k = 0; k < (strcmp(op, "detach1m") ? 10U : 0U); k++) {
 		if (!strcmp(op, "pair") || !strcmp(op, "many")) {
 			tracefs("tracing_on", "1");
 			if (op[0] == 'p') {
@@ -707,8 +713,6 @@ static void bench_trace(const char *op, const char *depth)
 			tracefs("tracing_on", "0");
 		}
 	}
-	if (!strcmp(op, "detach1m"))
-		trace_detach_full();
 	f = fopen("/sys/kernel/tracing/trace", "r");
 	while (f && fgets(line, sizeof(line), f))
 		printf("# trace: %s", line);
