@@ -94,13 +94,17 @@ class VTd:
         pointer to follow, and only entries with a known PGTT count."""
         found = {}
         raw = self.read_block(pdir, entries * 8)
+        tables = []
         for i, (pde,) in enumerate(struct.iter_unpack("<Q", raw)):
             if not pde & 1:
                 continue
             table = pde & PAGE_MASK
             if is_ram is not None and (pde & 0xFFC or not table or not is_ram(table)):
                 continue
-            block = self.read_block(table, 64 * 64)
+            tables.append((i, table))
+        pages = self.read_pages([t for _, t in tables], is_ram)
+        for i, table in tables:
+            block = pages[table]
             for j in range(64):
                 pe = struct.unpack_from("<8Q", block, j * 64)
                 if not pe[0] & 1 or not i << 6 | j:
@@ -109,6 +113,30 @@ class VTd:
                     continue
                 found[i << 6 | j] = (table + j * 64, pe)
         return found
+
+    def read_pages(self, addrs, is_ram=None):
+        """{addr: its 4 KiB} for page addresses, nearby ones (above 1 MiB,
+        in one stretch of RAM) read together: one QMP pmemsave per
+        stretch, not one per page."""
+        pages, run = {}, []
+
+        def flush():
+            if run:
+                block = self.read_block(run[0], run[-1] + 4096 - run[0])
+                for a in run:
+                    pages[a] = block[a - run[0]:a - run[0] + 4096]
+                run.clear()
+
+        for a in sorted(set(addrs)):
+            if run and (a - run[-1] > 1 << 18 or run[0] < 1 << 20 or
+                        (is_ram is not None and not is_ram(a + 4095))):
+                flush()
+            if run and is_ram is not None and not all(
+                    is_ram(x) for x in range(run[-1], a + 4096, 4096)):
+                flush()
+            run.append(a)
+        flush()
+        return pages
 
     def present_pasids(self, name):
         """Every PASID with a present entry, PASID 0 (RID_PASID) left out;
