@@ -2,24 +2,25 @@
 # pasidctl in the guest: a script fed step by step on one open file,
 # with the host checking the hardware between steps; JSON output; the
 # errno messages and exit statuses; usage errors.
-fail=0
-ok() { echo "ok - pasidctl: $*"; }
-notok() { echo "not ok - pasidctl: $*"; fail=1; }
+fail=0 results=0 # results: this program's TAP lines and hardware checks, its plan
+ok() { echo "ok - pasidctl: $*"; results=$((results + 1)); }
+notok() { echo "not ok - pasidctl: $*"; fail=1; results=$((results + 1)); }
 expect() { # description, condition...
 	d=$1
 	shift
 	if "$@"; then ok "$d"; else notok "$d"; fi
 }
-hw() { # json body; the host decides and counts
+hw() { # json body; the host decides, counts and prints the result
 	echo "@@PSHIM CHECK {$1}"
+	results=$((results + 1))
 	read -r reply
-	[ "$reply" = "@@PSHIM-RES ok" ]
+	[ "$reply" = "@@PSHIM-RES ok" ] || fail=1
 }
-translate() { # pasid iova pattern-hex-or-empty
-	if [ -n "$3" ]; then
-		hw "\"check\":\"translate\",\"dev\":\"$PSHIM_DEV\",\"pasid\":$1,\"iova\":$2,\"pattern\":\"$3\""
+translate() { # description pasid iova pattern-hex-or-empty
+	if [ -n "$4" ]; then
+		hw "\"check\":\"translate\",\"dev\":\"$PSHIM_DEV\",\"pasid\":$2,\"iova\":$3,\"pattern\":\"$4\",\"desc\":\"pasidctl: $1\""
 	else
-		hw "\"check\":\"translate\",\"dev\":\"$PSHIM_DEV\",\"pasid\":$1,\"iova\":$2"
+		hw "\"check\":\"translate\",\"dev\":\"$PSHIM_DEV\",\"pasid\":$2,\"iova\":$3,\"desc\":\"pasidctl: $1\""
 	fi
 }
 
@@ -54,21 +55,21 @@ step 'map $a 0x100000 64K --pattern 0x11'
 step 'map $b 0x100000 64K --pattern 0x22 --read'
 step 'attach $dev 5 $a'
 step 'attach $dev 9 $b'
-expect "pasid 5 translates to pattern 0x11" translate 5 1052672 1111111111111111
-expect "pasid 9 translates to pattern 0x22" translate 9 1052672 2222222222222222
+translate "pasid 5 translates to pattern 0x11" 5 1052672 1111111111111111
+translate "pasid 9 translates to pattern 0x22" 9 1052672 2222222222222222
 step 'list $dev'
 	grep -q '"entries":\[{"pasid":5,"domain_id":2},{"pasid":9,"domain_id":3}\]' /tmp/step.last &&
 	ok "list: pasids 5 and 9 in order" || notok "list: $(tail -n 1 /tmp/ctl.out)"
 step 'replace $dev 5 $b'
 	grep -q '"old_domain_id":2' /tmp/step.last &&
 	ok "replace reports the old domain" || notok "replace: $(tail -n 1 /tmp/ctl.out)"
-expect "after replace pasid 5 translates to pattern 0x22" translate 5 1052672 2222222222222222
+translate "after replace pasid 5 translates to pattern 0x22" 5 1052672 2222222222222222
 step 'detach $dev 5'
-expect "after detach pasid 5 does not translate" translate 5 1052672 ""
+translate "after detach pasid 5 does not translate" 5 1052672 ""
 step 'unmap $b 0 1G'
 	grep -q '"unmapped":65536' /tmp/step.last &&
 	ok "unmap reports 64K" || notok "unmap: $(tail -n 1 /tmp/ctl.out)"
-expect "after unmap pasid 9 does not translate" translate 9 1052672 ""
+translate "after unmap pasid 9 does not translate" 9 1052672 ""
 exec 3>&-
 wait $pid
 expect "script on a FIFO exits 0 at its end ($?)" [ $? -eq 0 ]
@@ -102,4 +103,5 @@ for args in "attach 1" "frob" "map 1 2" "detach x 1" "bind" "--nope info" "list 
 	fi
 done
 ./pasidctl info | grep -q '^abi 2, replace ' && ok "info" || notok "info: $(./pasidctl info 2>&1)"
+echo "1..$results"
 exit $fail
