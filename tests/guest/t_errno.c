@@ -320,8 +320,8 @@ static void list_rows(int fd)
 /* root without CAP_SYS_RAWIO: EPERM on open; an open fd keeps working. */
 static void perm_rows(int fd)
 {
-	pid_t pid = fork();
-	int status = 0;
+	pid_t pid = t_fork();
+	int status = -1;
 
 	if (pid == 0) {
 		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -341,10 +341,9 @@ static void perm_rows(int fd)
 			_exit(2);
 		_exit(0);
 	}
-	waitpid(pid, &status, 0);
-	t_result(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		 "without CAP_SYS_RAWIO: open gets EPERM, the fd opened before works (child status %d)",
-		 WEXITSTATUS(status));
+	t_result(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		 "without CAP_SYS_RAWIO: open gets EPERM, the fd opened before works (child status 0x%x)",
+		 status);
 }
 
 int main(void)
