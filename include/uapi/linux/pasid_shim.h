@@ -28,6 +28,8 @@
 
 #define PASID_SHIM_TYPE		0xBC
 #define PASID_SHIM_ABI_VERSION	2
+/* Longest PCI device name BIND takes, with its NUL. */
+#define PASID_SHIM_NAME_MAX	32
 
 enum {
 	PASID_SHIM_CMD_BASE = 0x80,
@@ -87,7 +89,7 @@ enum pasid_shim_bind_flags {
  * @size: sizeof(struct pasid_shim_bind)
  * @flags: 0 (shared) or PASID_SHIM_BIND_EXCLUSIVE
  * @name_uptr: NUL-terminated PCI device name, "0000:01:00.0", at most
- *	32 bytes with the NUL
+ *	PASID_SHIM_NAME_MAX bytes with the NUL
  * @out_dev_id: ID of the bound device
  * @out_max_pasid: valid PASIDs are 1 .. out_max_pasid - 1
  *
@@ -180,11 +182,13 @@ struct pasid_shim_unmap {
  * @dev_id: a bound device
  * @pasid: 1 .. out_max_pasid - 1 of PASID_SHIM_BIND
  * @domain_id: the domain to attach
- * @out_old_domain_id: REPLACE: the domain attached before; ATTACH: 0
+ * @out_old_domain_id: REPLACE: the domain attached before; ATTACH
+ *	writes nothing back
  *
- * ATTACH fails with EINVAL when the PASID has a domain already (as
- * mainline iommufd); REPLACE needs one (EINVAL otherwise) and leaves it
- * attached if it fails.
+ * ATTACH fails with EBUSY when the PASID has a domain already, the same
+ * one included, as the IOMMU core and iommufd_device_attach() answer;
+ * REPLACE needs one (EINVAL otherwise) and leaves it attached if it
+ * fails.
  */
 struct pasid_shim_attach {
 	__u32 size;
@@ -266,10 +270,13 @@ struct pasid_shim_destroy {
  * @flags: must be 0
  * @dev_id: a bound device: the PASID is below its out_max_pasid
  * @out_pasid: a PASID from the kernel's global allocator (the one SVA
- *	and kernel drivers use), so no other user of the IOMMU holds it
+ *	and kernel drivers allocate from), so nobody who allocates there
+ *	gets it too; a user that attaches a PASID number it chose itself,
+ *	without allocating it, is not kept out
  *
  * The PASID belongs to the open file until PASID_SHIM_PASID_FREE or
- * close; attach it to any device of the file.
+ * close; attach it to any device of the file. A file holds at most the
+ * module parameter max_pasids_per_file of them (EDQUOT beyond).
  */
 struct pasid_shim_pasid_alloc {
 	__u32 size;
