@@ -30,7 +30,7 @@ module: $(OUT)/compat_probes.h
 # and the benchmark's raw-call timer.
 modules: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper W=1 modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench W=1 modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers W=1 modules
 
 # The test-only PASID capability helper alone (the journey's guest
 # loads it from a test-only path; no package carries it).

@@ -4,14 +4,15 @@
  * counts, from its own sysfs attributes (/sys/class/iommu/dmarN/
  * intel-iommu/), read through each attribute's show() on the unit's
  * struct device, which dev->iommu->iommu_dev->dev leads to: public
- * types only, the same from 6.2 to 7.x. guard.c decides with them; the
- * benchmark's raw side uses them to do the shim's work exactly.
+ * types only, the same from 6.2 to 7.x. guard.c decides with them;
+ * pshim_vtd_get() is exported (PASID_SHIM_INTERNAL) for test modules.
  */
 #include <linux/gfp.h>
 #include <linux/iommu.h>
 #include <linux/kstrtox.h>
 #include <linux/string.h>
 
+#include "compat.h"
 #include "vtd.h"
 
 /* Read one attribute of the unit's "intel-iommu" group into a page. */
@@ -107,6 +108,8 @@ int pshim_vtd_get(struct device *dev, struct pshim_vtd *vtd)
 				 PSHIM_FLUSH_ORDER_MAX);
 	return 0;
 }
+
+PSHIM_EXPORT(pshim_vtd_get);
 
 int pshim_vtd_count(struct device *unit, const char *name,
 		    unsigned long long *val)
