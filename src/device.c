@@ -184,8 +184,8 @@ static int pshim_device_check(struct pshim_device *sdev, bool exclusive)
 	return 0;
 }
 
-int pshim_device_bind(struct pshim_ctx *ctx, const char *name, u32 flags,
-		      struct pshim_device **out)
+struct pshim_device *pshim_device_bind(struct pshim_ctx *ctx,
+				       const char *name, u32 flags)
 {
 	bool exclusive = flags & PASID_SHIM_BIND_EXCLUSIVE;
 	struct pshim_device *sdev;
@@ -194,7 +194,7 @@ int pshim_device_bind(struct pshim_ctx *ctx, const char *name, u32 flags,
 
 	dev = bus_find_device_by_name(&pci_bus_type, NULL, name);
 	if (!dev)
-		return -ENODEV;
+		return ERR_PTR(-ENODEV);
 	sdev = kzalloc(sizeof(*sdev), GFP_KERNEL_ACCOUNT);
 	if (!sdev) {
 		ret = -ENOMEM;
@@ -229,8 +229,7 @@ int pshim_device_bind(struct pshim_ctx *ctx, const char *name, u32 flags,
 	mutex_unlock(&pshim_devices_lock);
 	device_unlock(dev);
 	atomic_inc(&pshim_stats.devices);
-	*out = sdev;
-	return 0;
+	return sdev;
 
 err_release:
 	if (exclusive)
@@ -242,7 +241,7 @@ err_unlock:
 	kfree(sdev);
 err_put:
 	put_device(dev);
-	return ret;
+	return ERR_PTR(ret);
 }
 
 /*
@@ -250,18 +249,25 @@ err_put:
  * Only sdev->lock is held while the PASIDs go, so a binding with a
  * million of them keeps no other device's unbind or BIND waiting; the
  * caller holds a reference. A second caller (the file and the notifier
- * at once) waits on sdev->lock until the first is done.
+ * at once) waits on sdev->lock until the first is done. Only a file's
+ * DESTROY is @killable: it then stops with the device still LIVE and
+ * some PASIDs still attached (-EINTR).
  */
-static void pshim_device_kill(struct pshim_device *sdev)
+static int pshim_device_kill(struct pshim_device *sdev, bool killable)
 {
+	int ret = 0;
+
 	mutex_lock(&sdev->lock);
 	if (sdev->state == PSHIM_DEV_LIVE) {
-		pshim_pasid_detach_all(sdev);
-		if (sdev->exclusive)
-			iommu_device_release_dma_owner(&sdev->pdev->dev);
-		sdev->state = PSHIM_DEV_DEAD;
+		ret = pshim_pasid_detach_all(sdev, killable);
+		if (!ret) {
+			if (sdev->exclusive)
+				iommu_device_release_dma_owner(&sdev->pdev->dev);
+			sdev->state = PSHIM_DEV_DEAD;
+		}
 	}
 	mutex_unlock(&sdev->lock);
+	return ret;
 }
 
 /* Off the list, after pshim_device_kill(): the device may be bound again. */
@@ -318,9 +324,11 @@ static int pshim_devices_show(struct seq_file *m, void *unused)
 		seq_printf(m, "device %s %s %s\n", pci_name(sdev->pdev),
 			   sdev->exclusive ? "exclusive" : "shared",
 			   sdev->state == PSHIM_DEV_LIVE ? "live" : "dead");
-		xa_for_each(&sdev->pasids, pasid, entry)
+		xa_for_each(&sdev->pasids, pasid, entry) {
 			seq_printf(m, "pasid %lu domain %u\n", pasid,
 				   pshim_entry_dom(entry)->obj.id);
+			cond_resched();
+		}
 		mutex_unlock(&sdev->lock);
 		pshim_device_put(sdev);
 	}
@@ -334,12 +342,19 @@ void pshim_device_debugfs_init(struct dentry *dir)
 	debugfs_create_file("devices", 0400, dir, NULL, &pshim_devices_fops);
 }
 
-void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *sdev)
+int pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_obj *obj,
+			 bool killable)
 {
-	pshim_device_kill(sdev);
+	struct pshim_device *sdev = container_of(obj, struct pshim_device, obj);
+	int ret;
+
+	ret = pshim_device_kill(sdev, killable);
+	if (ret)
+		return ret;
 	pshim_device_unlist(sdev);
 	pshim_obj_remove(ctx, &sdev->obj);
 	pshim_device_put(sdev);
+	return 0;
 }
 
 /*
@@ -421,7 +436,7 @@ static int pshim_bus_notify(struct notifier_block *nb, unsigned long action,
 			dev_info(&sdev->pdev->dev, "pasid-shim: binding ended: %s %s shares or may share its IOMMU group\n",
 				 dev_name(dev), action == BUS_NOTIFY_ADD_DEVICE ?
 				 "was added and" : "lost its driver and");
-		pshim_device_kill(sdev);
+		pshim_device_kill(sdev, false);
 		pshim_device_unlist(sdev);
 		pshim_device_put(sdev);
 		mutex_lock(&pshim_devices_lock);
