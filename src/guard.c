@@ -117,7 +117,11 @@ int pshim_guard_bind(struct pshim_device *sdev)
 	sdev->max_iova = U64_MAX;
 	sdev->flush_order = PSHIM_FLUSH_ORDER_MAX;
 	sdev->unit = NULL;
-	if (!pshim_vtd_get(dev, &vtd)) {
+	/* No memory to read the unit's registers is no answer: fail. */
+	ret = pshim_vtd_get(dev, &vtd);
+	if (ret == -ENOMEM)
+		return ret;
+	if (!ret) {
 		sdev->unit = pshim_unit_get(vtd.unit);
 		if (!sdev->unit)
 			return -ENOMEM;
@@ -172,9 +176,12 @@ static int pshim_guard_did(struct pshim_unit *unit)
 	mutex_lock(&pshim_units_lock);
 	if (atomic_long_dec_if_positive(&unit->budget) >= 0)
 		goto out;
-	if (pshim_vtd_count(unit->dev, "domains_used", &used) ||
-	    pshim_vtd_count(unit->dev, "domains_supported", &supported)) {
-		ret = -ENOSPC;
+	/* Counts that cannot be read refuse this one: ENOMEM, or ENOSPC. */
+	ret = pshim_vtd_count(unit->dev, "domains_used", &used);
+	if (!ret)
+		ret = pshim_vtd_count(unit->dev, "domains_supported", &supported);
+	if (ret) {
+		ret = ret == -ENOMEM ? ret : -ENOSPC;
 		goto out;
 	}
 	spare = max_t(unsigned long long, supported / 16, PSHIM_DID_SPARE_MIN);

@@ -95,10 +95,13 @@ int pshim_vtd_get(struct device *dev, struct pshim_vtd *vtd)
 	struct device *unit = dev->iommu && dev->iommu->iommu_dev ?
 			      dev->iommu->iommu_dev->dev : NULL;
 	unsigned long long cap, ecap;
+	int ret;
 
-	if (pshim_vtd_attr(unit, "cap", &cap, 16) ||
-	    pshim_vtd_attr(unit, "ecap", &ecap, 16))
-		return -ENODEV;
+	ret = pshim_vtd_attr(unit, "cap", &cap, 16);
+	if (!ret)
+		ret = pshim_vtd_attr(unit, "ecap", &ecap, 16);
+	if (ret)
+		return ret;
 	vtd->unit = unit;
 	vtd->cap = cap;
 	vtd->ecap = ecap;

@@ -16,7 +16,10 @@ struct pshim_vtd {
 	int agaw;			/* table levels - 2, as intel-iommu picks */
 };
 
-/* The VT-d unit behind dev (0), or -ENODEV where it is something else. */
+/*
+ * The VT-d unit behind dev (0), -ENODEV where it is something else, or
+ * -ENOMEM when its registers could not be read.
+ */
 int pshim_vtd_get(struct device *dev, struct pshim_vtd *vtd);
 /* One decimal attribute of the unit: domains_used, domains_supported. */
 int pshim_vtd_count(struct device *unit, const char *name,
