@@ -6,17 +6,7 @@ vtd.o: /work/wcore/src/vtd.c \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/compiler-context-analysis.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/compiler_attributes.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/compiler-gcc.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/gfp.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/gfp_types.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/bits.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/const.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/vdso/const.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/linux/const.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/vdso/bits.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/linux/bits.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/uapi/asm/bitsperlong.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/bitsperlong.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/asm-generic/bitsperlong.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/bitfield.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/build_bug.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/compiler.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/compiler_types.h \
@@ -29,6 +19,9 @@ vtd.o: /work/wcore/src/vtd.c \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/asm-generic/types.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/int-ll64.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/asm-generic/int-ll64.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/uapi/asm/bitsperlong.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/bitsperlong.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/asm-generic/bitsperlong.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/linux/posix_types.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/stddef.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/linux/stddef.h \
@@ -36,13 +29,28 @@ vtd.o: /work/wcore/src/vtd.c \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/uapi/asm/posix_types_64.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/asm-generic/posix_types.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/kcsan-checks.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/typecheck.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/uapi/asm/byteorder.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/byteorder/little_endian.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/linux/byteorder/little_endian.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/swab.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/linux/swab.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/uapi/asm/swab.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/byteorder/generic.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/gfp.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/gfp_types.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/bits.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/const.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/vdso/const.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/linux/const.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/vdso/bits.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/linux/bits.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/overflow.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/limits.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/linux/limits.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/vdso/limits.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/mmzone.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/spinlock.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/typecheck.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/preempt.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/linkage.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/stringify.h \
@@ -99,13 +107,6 @@ vtd.o: /work/wcore/src/vtd.c \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/spinlock_types.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/qspinlock_types.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/qrwlock_types.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/uapi/asm/byteorder.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/byteorder/little_endian.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/linux/byteorder/little_endian.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/swab.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/uapi/linux/swab.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/uapi/asm/swab.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/byteorder/generic.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/lockdep_types.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/dynamic_debug.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/cpufeatures.h \
@@ -171,7 +172,6 @@ vtd.o: /work/wcore/src/vtd.c \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/string.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/string_64.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/fortify-string.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/bitfield.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/bitmap-str.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/cpumask_types.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/atomic.h \
@@ -371,6 +371,17 @@ vtd.o: /work/wcore/src/vtd.c \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/apicdef.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/topology.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/cpu_smt.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/io.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/sizes.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/io.h \
+ arch/x86/include/generated/asm/early_ioremap.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/early_ioremap.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/shared/io.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/io.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/iomap.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/pci_iomap.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/logic_pio.h \
+ /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/fwnode.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/iommu.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/scatterlist.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/mm.h \
@@ -382,7 +393,6 @@ vtd.o: /work/wcore/src/vtd.c \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/page_ext.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/stacktrace.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/page_ref.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/sizes.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/pgtable.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/pgtable.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/pkru.h \
@@ -495,15 +505,6 @@ vtd.o: /work/wcore/src/vtd.c \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/secretmem.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/vmstat.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/vm_event_item.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/io.h \
- arch/x86/include/generated/asm/early_ioremap.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/early_ioremap.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/shared/io.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/io.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/iomap.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/asm-generic/pci_iomap.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/logic_pio.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/fwnode.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/device.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/dev_printk.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/energy_model.h \
@@ -587,7 +588,6 @@ vtd.o: /work/wcore/src/vtd.c \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/irq.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/irqhandler.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/irqreturn.h \
- /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/io.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/irq.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/arch/x86/include/asm/irq_vectors.h \
  arch/x86/include/generated/asm/irq_regs.h \
@@ -618,4 +618,4 @@ vtd.o: /work/wcore/src/vtd.c \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/dma-mapping.h \
  /root/.cache/pasid-shim/kernels/6.12.118+deb12-amd64/root/usr/src/linux-headers-6.12.118+deb12-common/include/linux/dma-direction.h \
  /work/wcore/build/6.12.118+deb12-amd64/compat_probes.h \
- /work/wcore/src/vtd.h
+ /work/wcore/src/vtd.h /work/wcore/include/uapi/linux/pasid_shim.h

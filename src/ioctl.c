@@ -37,6 +37,16 @@ u32 pshim_copy_entries(void *dst, const void __user *src, u32 n, size_t size)
 	return n - DIV_ROUND_UP(left, size);
 }
 
+/* A PCI device name from userspace: EFAULT, or EINVAL if too long. */
+static int pshim_get_name(char *name, u64 uptr)
+{
+	long len = strncpy_from_user(name, u64_to_user_ptr(uptr), PASID_SHIM_NAME_MAX);
+
+	if (len < 0)
+		return len;
+	return len == PASID_SHIM_NAME_MAX ? -EINVAL : 0;
+}
+
 static int pshim_ioctl_get_info(struct pshim_ucmd *ucmd)
 {
 	struct pasid_shim_info *cmd = ucmd->cmd;
@@ -53,16 +63,13 @@ static int pshim_ioctl_bind(struct pshim_ucmd *ucmd)
 	struct pasid_shim_bind *cmd = ucmd->cmd;
 	struct pshim_device *sdev;
 	char name[PASID_SHIM_NAME_MAX];
-	long len;
 	int ret;
 
 	if (cmd->flags & ~PASID_SHIM_BIND_EXCLUSIVE)
 		return -EOPNOTSUPP;
-	len = strncpy_from_user(name, u64_to_user_ptr(cmd->name_uptr), sizeof(name));
-	if (len < 0)
-		return len;
-	if (len == sizeof(name))
-		return -EINVAL;
+	ret = pshim_get_name(name, cmd->name_uptr);
+	if (ret)
+		return ret;
 	sdev = pshim_device_bind(ucmd->ctx, name, cmd->flags);
 	if (IS_ERR(sdev))
 		return PTR_ERR(sdev);
@@ -72,6 +79,27 @@ static int pshim_ioctl_bind(struct pshim_ucmd *ucmd)
 	if (ret)
 		pshim_device_destroy(ucmd->ctx, &sdev->obj, false);
 	return ret;
+}
+
+static int pshim_ioctl_check(struct pshim_ucmd *ucmd)
+{
+	struct pasid_shim_check *cmd = ucmd->cmd;
+	char name[PASID_SHIM_NAME_MAX];
+	int ret;
+
+	if (cmd->flags & ~PASID_SHIM_BIND_EXCLUSIVE)
+		return -EOPNOTSUPP;
+	ret = pshim_get_name(name, cmd->name_uptr);
+	if (ret)
+		return ret;
+	/* Every out_ field is the report's, whatever userspace left there. */
+	*cmd = (struct pasid_shim_check){
+		.size = cmd->size, .flags = cmd->flags, .name_uptr = cmd->name_uptr,
+	};
+	ret = pshim_device_report(name, cmd->flags, cmd);
+	if (ret)
+		return ret;
+	return pshim_respond(ucmd, sizeof(*cmd));
 }
 
 static int pshim_ioctl_domain_alloc(struct pshim_ucmd *ucmd)
@@ -368,6 +396,7 @@ union pshim_ucmd_buffer {
 	struct pasid_shim_pasid_free pasid_free;
 	struct pasid_shim_batch batch;
 	struct pasid_shim_map_many map_many;
+	struct pasid_shim_check check;
 };
 
 struct pshim_ioctl_op {
@@ -417,6 +446,8 @@ static const struct pshim_ioctl_op pshim_ioctl_ops[] = {
 		 struct pasid_shim_batch, __reserved),
 	IOCTL_OP(PASID_SHIM_MAP_MANY, pshim_ioctl_map_many,
 		 struct pasid_shim_map_many, __reserved),
+	IOCTL_OP(PASID_SHIM_CHECK, pshim_ioctl_check, struct pasid_shim_check,
+		 out_driver),
 };
 
 long pshim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)

@@ -243,6 +243,15 @@ struct pshim_device *pshim_device_bind(struct pshim_ctx *ctx,
  */
 int pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_obj *obj,
 			 bool killable);
+/**
+ * pshim_device_report() - CHECK: what BIND would find on the PCI device
+ * @name: the PCI device's name
+ * @flags: 0 or PASID_SHIM_BIND_EXCLUSIVE: which BIND to judge
+ * @r: filled in (its out_ fields; zeroed by the caller)
+ *
+ * Return: 0; -ENODEV for no such PCI device; -ENOMEM.
+ */
+int pshim_device_report(const char *name, u32 flags, struct pasid_shim_check *r);
 int pshim_device_notifier_init(void);
 void pshim_device_debugfs_init(struct dentry *dir);
 void pshim_device_notifier_exit(void);
@@ -372,6 +381,8 @@ void pshim_file_domain_uncharge(struct pshim_ctx *ctx);
 extern const struct file_operations pshim_fops;
 
 /* guard.c */
+int pshim_guard_assess(struct device *dev, struct pasid_shim_check *r,
+		       u32 *missing);
 int pshim_guard_bind(struct pshim_device *sdev);
 int pshim_guard_attach(struct pshim_device *sdev, struct pshim_domain *dom);
 void pshim_guard_exit(void);

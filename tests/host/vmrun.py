@@ -75,6 +75,8 @@ class Runner:
             return self.check_translate(req)
         if kind == "pasid_set":
             return self.check_pasid_set(req)
+        if kind == "vtd_regs":
+            return self.check_vtd_regs(req)
         if kind == "device_del":
             self.qmp.cmd("device_del", id=req["id"])
             return True, "QMP device_del %s accepted" % req["id"]
@@ -84,6 +86,18 @@ class Runner:
             self.qmp.cmd("device_add", driver="nvme", bus="rp0", serial="pshim0", id=req["id"])
             return True, "QMP device_add nvme %s accepted" % req["id"]
         return False, "unknown check %r" % kind
+
+    def check_vtd_regs(self, req):
+        """CHECK's report of the unit: its CAP, ECAP and root-table mode."""
+        cap, ecap = self.vt.read_qwords(vtd.DMAR_BASE + vtd.CAP_REG, 2)
+        scalable = self.vt.rtaddr() & vtd.RTADDR_TTM == vtd.RTADDR_TTM_SCALABLE
+        desc = "VT-d CAP 0x%x ECAP 0x%x, root table %s" % (
+            cap, ecap, "scalable" if scalable else "legacy")
+        ok = (cap, ecap, scalable) == (req["cap"], req["ecap"], req["scalable"])
+        if not ok:
+            desc += "; the guest reported CAP 0x%x ECAP 0x%x %s" % (
+                req["cap"], req["ecap"], "scalable" if req["scalable"] else "legacy")
+        return ok, desc
 
     def check_pasid_set(self, req):
         """The whole PASID table holds exactly the PASIDs the guest lists."""
