@@ -18,7 +18,7 @@ TOOL_SRCS := tools/pasidctl.c tools/libpasidshim.c
 TOOL_HDRS := tools/libpasidshim.h include/uapi/linux/pasid_shim.h
 PREFIX ?= /usr
 
-.PHONY: journey helper all bench bench-full fuzz torture tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
+.PHONY: journey helper all bench bench-full fuzz torture scale tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
 
 all: module
 
@@ -30,7 +30,7 @@ module: $(OUT)/compat_probes.h
 # and the benchmark's raw-call timer.
 modules: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper W=1 modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench W=1 modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers W=1 modules
 
 # The test-only PASID capability helper alone (the journey's guest
 # loads it from a test-only path; no package carries it).
@@ -130,11 +130,20 @@ check:
 
 # The race torture for longer than make check's 12 rounds:
 # TORTURE_ROUNDS, TORTURE_SEED (printed by every run), TORTURE_KVER,
-# TORTURE_FSTS.
+# TORTURE_FSTS; then the scale test with SCALE_MAPPINGS one-page
+# mappings (make check runs 2^21) on the same kernel.
 TORTURE_ROUNDS ?= 300
+SCALE_MAPPINGS ?= 8388608
 torture:
 	scripts/vm-run --tap --timeout 14400 $(if $(TORTURE_KVER),--kernel $(TORTURE_KVER)) \
 		--fsts $(or $(TORTURE_FSTS),off) -- ./t_torture $(TORTURE_ROUNDS) $(TORTURE_SEED)
+	$(MAKE) scale SCALE_MAPPINGS=$(SCALE_MAPPINGS) SCALE_KVER=$(TORTURE_KVER)
+
+# Millions of mappings torn down, the longest stretch without a
+# reschedule, and the per-file limits (tests/guest/scale.c).
+scale:
+	scripts/vm-run --tap --timeout 3600 --mem 4G $(if $(SCALE_KVER),--kernel $(SCALE_KVER)) \
+		--append "watchdog_thresh=2 preempt=none" -- ./scale $(SCALE_MAPPINGS)
 
 # A longer ioctl fuzz run than make check's: FUZZ_CALLS, FUZZ_SEED.
 FUZZ_CALLS ?= 2000000

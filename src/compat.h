@@ -10,11 +10,25 @@
 #define PASID_SHIM_COMPAT_H
 
 #include <linux/iommu.h>
+#include <linux/module.h>
 #include <linux/pci.h>
 #include "compat_probes.h"
 
 #if defined(HAVE_IOMMU_PAGING_DOMAIN_ALLOC_FLAGS)
 #include <uapi/linux/iommufd.h>
+#endif
+
+/*
+ * The module's plain kernel helpers (pin.c, vtd.c), exported in a
+ * namespace of their own for the project's test modules. The namespace
+ * is a token before 6.13 and a string from then on.
+ */
+#if defined(HAVE_MODULE_IMPORT_NS_TOKEN)
+#define PSHIM_EXPORT(sym) EXPORT_SYMBOL_NS_GPL(sym, PASID_SHIM_INTERNAL)
+#define PSHIM_IMPORT_INTERNAL() MODULE_IMPORT_NS(PASID_SHIM_INTERNAL)
+#else
+#define PSHIM_EXPORT(sym) EXPORT_SYMBOL_NS_GPL(sym, "PASID_SHIM_INTERNAL")
+#define PSHIM_IMPORT_INTERNAL() MODULE_IMPORT_NS("PASID_SHIM_INTERNAL")
 #endif
 
 static inline struct iommu_domain *pshim_paging_domain_alloc(struct device *dev)
@@ -57,7 +71,7 @@ static inline bool pshim_attach_takes_handle(void)
 #endif
 }
 
-/* h may be NULL where nobody will look the handle up (the benchmark). */
+/* h may be NULL where nobody will look the handle up. */
 static inline int pshim_attach_pasid(struct iommu_domain *domain,
 				     struct device *dev, ioasid_t pasid,
 				     struct pshim_attach_handle *h)
@@ -84,18 +98,6 @@ static inline int pshim_iommu_map(struct iommu_domain *domain,
 	return iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL_ACCOUNT);
 #else
 	return iommu_map(domain, iova, paddr, size, prot);
-#endif
-}
-
-static inline ssize_t pshim_iommu_map_sg(struct iommu_domain *domain,
-					 unsigned long iova,
-					 struct scatterlist *sg,
-					 unsigned int nents, int prot)
-{
-#if defined(HAVE_IOMMU_MAP_GFP)
-	return iommu_map_sg(domain, iova, sg, nents, prot, GFP_KERNEL_ACCOUNT);
-#else
-	return iommu_map_sg(domain, iova, sg, nents, prot);
 #endif
 }
 

@@ -103,9 +103,10 @@ static int pshim_group_dev(struct device *d, void *data)
 }
 
 /*
- * dev alone in its IOMMU group (EXDEV otherwise), and the IOMMU core done
- * adding it there (EBUSY while a hot-added device is half probed: the
- * core lists it in the group and sets its domain under one lock).
+ * dev alone in its IOMMU group (GROUP_ALONE missing otherwise), and the
+ * IOMMU core done adding it there (SETTLED missing while a hot-added
+ * device is half probed: the core lists it in the group and sets its
+ * domain under one lock). Returns the group's size.
  *
  * Why a device added later can join that group only from dev's own bus:
  * pci_device_group() puts a newcomer into an existing group either
@@ -113,21 +114,25 @@ static int pshim_group_dev(struct device *d, void *data)
  * (no ACS below it, or a PCIe-to-PCI bridge it aliases to), or through
  * a device of the newcomer's own bus (a DMA alias quirk, a function of
  * a multi-function slot without ACS). A group of dev alone, dev no
- * bridge (pshim_device_check()), leaves only the second way, and the
- * notifier ends a binding when a device is added on its bus.
+ * bridge (NOT_BRIDGE), leaves only the second way, and the notifier
+ * ends a binding when a device is added on its bus.
  */
-static int pshim_device_group_check(struct device *dev)
+static u32 pshim_device_group_assess(struct device *dev, u32 *missing)
 {
 	struct iommu_group *group = iommu_group_get(dev);
 	struct pshim_group_walk w = { .dev = dev };
 
-	if (!group)
-		return -EBUSY;
+	if (!group) {
+		*missing |= PASID_SHIM_MISSING_SETTLED;
+		return 0;
+	}
 	iommu_group_for_each_dev(group, &w, pshim_group_dev);
 	iommu_group_put(group);
 	if (w.others)
-		return -EXDEV;
-	return w.found ? 0 : -EBUSY;
+		*missing |= PASID_SHIM_MISSING_GROUP_ALONE;
+	else if (!w.found)
+		*missing |= PASID_SHIM_MISSING_SETTLED;
+	return w.others + w.found;
 }
 
 /* Still on the bus: the driver core has not begun to remove it. */
@@ -140,61 +145,147 @@ static bool pshim_device_on_bus(struct device *dev)
 	return found == dev;
 }
 
-/*
- * May dev be bound, and who owns its DMA? device_lock and
- * pshim_devices_lock held, so neither its driver nor the list changes.
- */
-static int pshim_device_check(struct pshim_device *sdev, bool exclusive)
+/* The device's own PCI capabilities and driver. */
+static void pshim_device_pci_assess(struct pci_dev *pdev,
+				    struct pasid_shim_check *r)
 {
-	struct device *dev = &sdev->pdev->dev;
+	struct pci_dev *pf = pci_physfn(pdev);	/* a VF's PASID is its PF's */
+	struct device_driver *drv = pdev->dev.driver;
+	int pos = pci_find_ext_capability(pf, PCI_EXT_CAP_ID_PASID);
+	u16 cap = 0, ctrl = 0;
+
+	if (pos) {
+		pci_read_config_word(pf, pos + PCI_PASID_CAP, &cap);
+		pci_read_config_word(pf, pos + PCI_PASID_CTRL, &ctrl);
+		r->out_have |= PASID_SHIM_HAVE_PASID_CAP;
+		r->out_dev_pasid_width = (cap >> 8) & 0x1f;
+		if (ctrl & PCI_PASID_CTRL_ENABLE)
+			r->out_have |= PASID_SHIM_HAVE_PASID_ENABLED;
+		if (cap & PCI_PASID_CAP_EXEC)
+			r->out_have |= PASID_SHIM_HAVE_PASID_EXEC;
+		if (cap & PCI_PASID_CAP_PRIV)
+			r->out_have |= PASID_SHIM_HAVE_PASID_PRIV;
+	}
+	if (pci_find_ext_capability(pdev, PCI_EXT_CAP_ID_ATS))
+		r->out_have |= PASID_SHIM_HAVE_ATS;
+	if (pci_find_ext_capability(pf, PCI_EXT_CAP_ID_PRI))
+		r->out_have |= PASID_SHIM_HAVE_PRI;
+	if (drv) {
+		r->out_have |= PASID_SHIM_HAVE_DRIVER;
+		strscpy(r->out_driver, drv->name, sizeof(r->out_driver));
+		if (to_pci_driver(drv)->driver_managed_dma)
+			r->out_have |= PASID_SHIM_HAVE_DRIVER_MANAGED_DMA;
+	}
+}
+
+/*
+ * Everything BIND requires of the device, and what CHECK reports: each
+ * requirement not met is a bit of r->out_missing, and BIND's errno is
+ * the lowest one's (pshim_device_refusal()). device_lock and
+ * pshim_devices_lock held, so neither its driver nor the list changes.
+ * Return: 0, or -ENOMEM when the IOMMU could not be asked.
+ */
+static int pshim_device_assess(struct pci_dev *pdev, bool exclusive,
+			       struct pasid_shim_check *r)
+{
+	struct device *dev = &pdev->dev;
+	u32 miss = 0;
 	int ret;
 
 	lockdep_assert_held(&pshim_devices_lock);
 	if (!pshim_device_on_bus(dev))
-		return -ENODEV;
+		miss |= PASID_SHIM_MISSING_PRESENT;
 	/* A device being added may be about to join its group. */
 	if (pshim_adding)
-		return -EBUSY;
-	/* No IOMMU (EOPNOTSUPP), or one still probing a hot-added device. */
-	if (!dev->iommu)
-		return -EOPNOTSUPP;
-	if (!dev->iommu_group)
-		return -EBUSY;
-	ret = pshim_device_group_check(dev);
-	if (ret)
-		return ret;
-	/* An IOMMU that gives the device no PASIDs. */
-	if (!dev->iommu->max_pasids)
-		return -EOPNOTSUPP;
+		miss |= PASID_SHIM_MISSING_SETTLED;
+	pshim_device_pci_assess(pdev, r);
+	if (!dev->iommu) {
+		miss |= PASID_SHIM_MISSING_IOMMU;
+	} else {
+		/* No group: the IOMMU core is still probing a hot-added device. */
+		r->out_group_devices = pshim_device_group_assess(dev, &miss);
+		if (dev->iommu->max_pasids)
+			r->out_max_pasid_log2 = ilog2(dev->iommu->max_pasids);
+		else
+			miss |= PASID_SHIM_MISSING_PASIDS;
+		ret = pshim_guard_assess(dev, r, &miss);
+		if (ret)
+			return ret;
+	}
+	if (miss & PASID_SHIM_MISSING_PASIDS &&
+	    !(r->out_have & PASID_SHIM_HAVE_PASID_CAP))
+		miss |= PASID_SHIM_MISSING_PASID_CAP;
 	/* Devices hot-added below a bridge may join the bridge's group. */
-	if (pci_is_bridge(sdev->pdev))
-		return -EXDEV;
+	if (pci_is_bridge(pdev))
+		miss |= PASID_SHIM_MISSING_NOT_BRIDGE;
 	if (pshim_device_lookup(dev))
-		return -EBUSY;
-	ret = pshim_guard_bind(sdev);
-	if (ret)
-		return ret;
-	if (exclusive)
-		return dev->driver ? -EBUSY : 0;
-	/* Shared: its driver's DMA ownership must be the kernel's DMA API. */
-	if (!dev->driver)
-		return -ENXIO;
-	if (to_pci_driver(dev->driver)->driver_managed_dma)
-		return -EBUSY;
+		miss |= PASID_SHIM_MISSING_UNBOUND;
+	if (exclusive) {
+		if (dev->driver)
+			miss |= PASID_SHIM_MISSING_NO_DRIVER;
+	} else if (!dev->driver) {
+		miss |= PASID_SHIM_MISSING_DRIVER;
+	} else if (r->out_have & PASID_SHIM_HAVE_DRIVER_MANAGED_DMA) {
+		/* Shared: its driver's DMA ownership must be the kernel's DMA API. */
+		miss |= PASID_SHIM_MISSING_DMA_API_DRIVER;
+	}
+	r->out_missing = miss;
 	return 0;
 }
 
-int pshim_device_bind(struct pshim_ctx *ctx, const char *name, u32 flags,
-		      struct pshim_device **out)
+/* BIND's errno for each requirement, by bit of PASID_SHIM_MISSING_*. */
+static const int pshim_device_refusals[] = {
+	[ilog2(PASID_SHIM_MISSING_PRESENT)] = -ENODEV,
+	[ilog2(PASID_SHIM_MISSING_SETTLED)] = -EBUSY,
+	[ilog2(PASID_SHIM_MISSING_IOMMU)] = -EOPNOTSUPP,
+	[ilog2(PASID_SHIM_MISSING_GROUP_ALONE)] = -EXDEV,
+	[ilog2(PASID_SHIM_MISSING_PASIDS)] = -EOPNOTSUPP,
+	[ilog2(PASID_SHIM_MISSING_NOT_BRIDGE)] = -EXDEV,
+	[ilog2(PASID_SHIM_MISSING_UNBOUND)] = -EBUSY,
+	[ilog2(PASID_SHIM_MISSING_PAGING_PASID)] = -EOPNOTSUPP,
+	[ilog2(PASID_SHIM_MISSING_GUARDED)] = -EOPNOTSUPP,
+	[ilog2(PASID_SHIM_MISSING_NOT_KDUMP)] = -EBUSY,
+	[ilog2(PASID_SHIM_MISSING_NO_DRIVER)] = -EBUSY,
+	[ilog2(PASID_SHIM_MISSING_DRIVER)] = -ENXIO,
+	[ilog2(PASID_SHIM_MISSING_DMA_API_DRIVER)] = -EBUSY,
+};
+
+/* 0 if nothing BIND needs is missing, else the first refusal's errno. */
+static int pshim_device_refusal(u32 missing)
 {
-	bool exclusive = flags & PASID_SHIM_BIND_EXCLUSIVE;
-	struct pshim_device *sdev;
+	missing &= GENMASK(ARRAY_SIZE(pshim_device_refusals) - 1, 0);
+	return missing ? pshim_device_refusals[__ffs(missing)] : 0;
+}
+
+int pshim_device_report(const char *name, u32 flags, struct pasid_shim_check *r)
+{
 	struct device *dev;
 	int ret;
 
 	dev = bus_find_device_by_name(&pci_bus_type, NULL, name);
 	if (!dev)
 		return -ENODEV;
+	device_lock(dev);
+	mutex_lock(&pshim_devices_lock);
+	ret = pshim_device_assess(to_pci_dev(dev), flags & PASID_SHIM_BIND_EXCLUSIVE, r);
+	mutex_unlock(&pshim_devices_lock);
+	device_unlock(dev);
+	put_device(dev);
+	return ret;
+}
+
+struct pshim_device *pshim_device_bind(struct pshim_ctx *ctx,
+				       const char *name, u32 flags)
+{
+	bool exclusive = flags & PASID_SHIM_BIND_EXCLUSIVE;
+	struct pasid_shim_check report = {};
+	struct pshim_device *sdev;
+	struct device *dev;
+	int ret;
+
+	dev = bus_find_device_by_name(&pci_bus_type, NULL, name);
+	if (!dev)
+		return ERR_PTR(-ENODEV);
 	sdev = kzalloc(sizeof(*sdev), GFP_KERNEL_ACCOUNT);
 	if (!sdev) {
 		ret = -ENOMEM;
@@ -209,7 +300,11 @@ int pshim_device_bind(struct pshim_ctx *ctx, const char *name, u32 flags,
 
 	device_lock(dev);
 	mutex_lock(&pshim_devices_lock);
-	ret = pshim_device_check(sdev, exclusive);
+	ret = pshim_device_assess(sdev->pdev, exclusive, &report);
+	if (!ret)
+		ret = pshim_device_refusal(report.out_missing);
+	if (!ret)
+		ret = pshim_guard_bind(sdev);
 	if (ret)
 		goto err_unlock;
 	sdev->max_pasids = dev->iommu->max_pasids;
@@ -229,8 +324,7 @@ int pshim_device_bind(struct pshim_ctx *ctx, const char *name, u32 flags,
 	mutex_unlock(&pshim_devices_lock);
 	device_unlock(dev);
 	atomic_inc(&pshim_stats.devices);
-	*out = sdev;
-	return 0;
+	return sdev;
 
 err_release:
 	if (exclusive)
@@ -242,7 +336,7 @@ err_unlock:
 	kfree(sdev);
 err_put:
 	put_device(dev);
-	return ret;
+	return ERR_PTR(ret);
 }
 
 /*
@@ -250,18 +344,25 @@ err_put:
  * Only sdev->lock is held while the PASIDs go, so a binding with a
  * million of them keeps no other device's unbind or BIND waiting; the
  * caller holds a reference. A second caller (the file and the notifier
- * at once) waits on sdev->lock until the first is done.
+ * at once) waits on sdev->lock until the first is done. Only a file's
+ * DESTROY is @killable: it then stops with the device still LIVE and
+ * some PASIDs still attached (-EINTR).
  */
-static void pshim_device_kill(struct pshim_device *sdev)
+static int pshim_device_kill(struct pshim_device *sdev, bool killable)
 {
+	int ret = 0;
+
 	mutex_lock(&sdev->lock);
 	if (sdev->state == PSHIM_DEV_LIVE) {
-		pshim_pasid_detach_all(sdev);
-		if (sdev->exclusive)
-			iommu_device_release_dma_owner(&sdev->pdev->dev);
-		sdev->state = PSHIM_DEV_DEAD;
+		ret = pshim_pasid_detach_all(sdev, killable);
+		if (!ret) {
+			if (sdev->exclusive)
+				iommu_device_release_dma_owner(&sdev->pdev->dev);
+			sdev->state = PSHIM_DEV_DEAD;
+		}
 	}
 	mutex_unlock(&sdev->lock);
+	return ret;
 }
 
 /* Off the list, after pshim_device_kill(): the device may be bound again. */
@@ -318,9 +419,11 @@ static int pshim_devices_show(struct seq_file *m, void *unused)
 		seq_printf(m, "device %s %s %s\n", pci_name(sdev->pdev),
 			   sdev->exclusive ? "exclusive" : "shared",
 			   sdev->state == PSHIM_DEV_LIVE ? "live" : "dead");
-		xa_for_each(&sdev->pasids, pasid, entry)
+		xa_for_each(&sdev->pasids, pasid, entry) {
 			seq_printf(m, "pasid %lu domain %u\n", pasid,
 				   pshim_entry_dom(entry)->obj.id);
+			cond_resched();
+		}
 		mutex_unlock(&sdev->lock);
 		pshim_device_put(sdev);
 	}
@@ -334,12 +437,19 @@ void pshim_device_debugfs_init(struct dentry *dir)
 	debugfs_create_file("devices", 0400, dir, NULL, &pshim_devices_fops);
 }
 
-void pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_device *sdev)
+int pshim_device_destroy(struct pshim_ctx *ctx, struct pshim_obj *obj,
+			 bool killable)
 {
-	pshim_device_kill(sdev);
+	struct pshim_device *sdev = container_of(obj, struct pshim_device, obj);
+	int ret;
+
+	ret = pshim_device_kill(sdev, killable);
+	if (ret)
+		return ret;
 	pshim_device_unlist(sdev);
 	pshim_obj_remove(ctx, &sdev->obj);
 	pshim_device_put(sdev);
+	return 0;
 }
 
 /*
@@ -421,7 +531,7 @@ static int pshim_bus_notify(struct notifier_block *nb, unsigned long action,
 			dev_info(&sdev->pdev->dev, "pasid-shim: binding ended: %s %s shares or may share its IOMMU group\n",
 				 dev_name(dev), action == BUS_NOTIFY_ADD_DEVICE ?
 				 "was added and" : "lost its driver and");
-		pshim_device_kill(sdev);
+		pshim_device_kill(sdev, false);
 		pshim_device_unlist(sdev);
 		pshim_device_put(sdev);
 		mutex_lock(&pshim_devices_lock);

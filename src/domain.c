@@ -1,63 +1,79 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Paging domains and the user memory mapped into them.
+ * Paging domains, the user memory mapped into them, and MAP's and
+ * UNMAP's rules, next to the mappings they guard.
  *
- * A mapping is one allocation, its IOVA range node embedded, in the
- * domain's interval tree. A MAP charges its pages before anything is
- * pinned, as iommufd's pages.c does: RLIMIT_MEMLOCK on the caller's
- * user->locked_vm unless the caller has CAP_IPC_LOCK, and always the
- * caller's mm->pinned_vm; then pin.c pins and maps them, in batches.
+ * A mapping is one object from a SLAB_ACCOUNT cache (the memory cgroup
+ * is charged per slab page, not per mapping), its IOVA range node
+ * embedded, in the domain's interval tree. A MAP charges its pages
+ * before anything is pinned (acct.c), then pin.c pins and maps them, in
+ * batches.
  */
 #include <linux/mm.h>
-#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
-#include <linux/sched/user.h>
 #include <linux/slab.h>
 
 #include "pin.h"
-#include "compat.h"
 #include "pasid_shim.h"
 
-struct pshim_domain *pshim_domain_alloc(struct pshim_ctx *ctx,
-					struct pshim_device *dev)
+/* Buffers of a MAP_MANY copied in per step. */
+#define PSHIM_MAP_CHUNK	16
+
+struct pshim_mapping {
+	struct interval_tree_node node;	/* IOVA node.start .. node.last */
+	struct pshim_acct *acct;	/* who was charged */
+	int prot;			/* IOMMU_READ | IOMMU_WRITE | ... */
+};
+
+static struct kmem_cache *pshim_mapping_cache;
+
+struct pshim_domain *pshim_domain_create(struct pshim_ctx *ctx,
+					 struct pshim_device *sdev)
 {
 	struct iommu_domain *domain;
 	struct pshim_domain *dom;
 	int ret;
 
+	ret = pshim_file_domain_charge(ctx);
+	if (ret)
+		return ERR_PTR(ret);
 	dom = kzalloc(sizeof(*dom), GFP_KERNEL_ACCOUNT);
-	if (!dom)
-		return ERR_PTR(-ENOMEM);
+	if (!dom) {
+		ret = -ENOMEM;
+		goto err_uncharge;
+	}
 	dom->mappings = RB_ROOT_CACHED;
 
-	mutex_lock(&dev->lock);
-	if (dev->state != PSHIM_DEV_LIVE) {
+	mutex_lock(&sdev->lock);
+	if (sdev->state != PSHIM_DEV_LIVE) {
+		mutex_unlock(&sdev->lock);
 		ret = -ENODEV;
-		goto err_unlock;
+		goto err_free;
 	}
-	domain = pshim_paging_domain_alloc(&dev->pdev->dev);
+	domain = pshim_paging_domain_alloc(&sdev->pdev->dev);
 	if (IS_ERR(domain)) {
+		mutex_unlock(&sdev->lock);
 		ret = PTR_ERR(domain);
-		goto err_unlock;
+		goto err_free;
 	}
 	dom->domain = domain;
-	dom->iommu = dev->pdev->dev.iommu->iommu_dev;
-	dom->max_iova = min_t(u64, domain->geometry.aperture_end, dev->max_iova);
-	dom->flush_order = dev->flush_order;
-	mutex_unlock(&dev->lock);
+	dom->iommu = sdev->pdev->dev.iommu->iommu_dev;
+	dom->max_iova = min_t(u64, domain->geometry.aperture_end, sdev->max_iova);
+	dom->flush_order = sdev->flush_order;
+	mutex_unlock(&sdev->lock);
 
 	ret = pshim_obj_add(ctx, &dom->obj, PSHIM_OBJ_DOMAIN);
-	if (ret) {
-		iommu_domain_free(domain);
-		kfree(dom);
-		return ERR_PTR(ret);
-	}
+	if (ret)
+		goto err_domain;
 	atomic_inc(&pshim_stats.domains);
 	return dom;
 
-err_unlock:
-	mutex_unlock(&dev->lock);
+err_domain:
+	iommu_domain_free(dom->domain);
+err_free:
 	kfree(dom);
+err_uncharge:
+	pshim_file_domain_uncharge(ctx);
 	return ERR_PTR(ret);
 }
 
@@ -66,118 +82,209 @@ static unsigned long pshim_mapping_npages(struct pshim_mapping *map)
 	return (map->node.last - map->node.start + 1) >> PAGE_SHIFT;
 }
 
-/* iommufd's incr_user_locked_vm() and the pinned_vm of do_update_pinned(). */
-static int pshim_charge(struct pshim_mapping *map, unsigned long npages)
+/* MAP's rules for one buffer; *last is its last IOVA byte. */
+static int pshim_domain_map_check(struct pshim_domain *dom,
+				  const struct pasid_shim_map_entry *e, u64 *last)
 {
-	if (!capable(CAP_IPC_LOCK)) {
-		struct user_struct *user = current_user();
-		unsigned long limit, cur, new;
-
-		limit = task_rlimit(current->group_leader, RLIMIT_MEMLOCK) >>
-			PAGE_SHIFT;
-		cur = atomic_long_read(&user->locked_vm);
-		do {
-			new = cur + npages;
-			if (new > limit || new < cur)
-				return -ENOMEM;
-		} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
-		map->user = get_uid(user);
-	}
-	map->mm = current->mm;
-	mmgrab(map->mm);
-	atomic64_add(npages, &map->mm->pinned_vm);
+	if (!e->length || !PAGE_ALIGNED(e->length) ||
+	    !PAGE_ALIGNED(e->user_va) || !PAGE_ALIGNED(e->iova))
+		return -EINVAL;
+	if (check_add_overflow(e->iova, e->length - 1, last) ||
+	    e->user_va + e->length < e->user_va)
+		return -EOVERFLOW;
+	/* The aperture, and what the IOMMU translates (guard.c). */
+	if (e->iova < dom->domain->geometry.aperture_start || *last > dom->max_iova)
+		return -ERANGE;
+	if (interval_tree_iter_first(&dom->mappings, e->iova, *last))
+		return -EEXIST;
 	return 0;
 }
 
-static void pshim_uncharge(struct pshim_mapping *map)
-{
-	unsigned long npages = pshim_mapping_npages(map);
-
-	if (map->user) {
-		atomic_long_sub(npages, &map->user->locked_vm);
-		free_uid(map->user);
-	}
-	atomic64_sub(npages, &map->mm->pinned_vm);
-	mmdrop(map->mm);
-}
-
-int pshim_domain_map(struct pshim_domain *dom, unsigned long uva,
-		     unsigned long iova, u64 length, int prot)
+int pshim_domain_map(struct pshim_domain *dom,
+		     const struct pasid_shim_map_entry *e, int prot,
+		     struct pshim_charge *chg)
 {
 	struct pshim_mapping *map;
+	unsigned long npages;
+	u64 last;
 	int ret;
 
-	if (interval_tree_iter_first(&dom->mappings, iova, iova + length - 1))
-		return -EEXIST;
-	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	ret = pshim_domain_map_check(dom, e, &last);
+	if (ret)
+		return ret;
+	npages = e->length >> PAGE_SHIFT;
+	map = kmem_cache_alloc(pshim_mapping_cache, GFP_KERNEL_ACCOUNT);
 	if (!map)
 		return -ENOMEM;
-	map->node.start = iova;
-	map->node.last = iova + length - 1;
-	map->prot = prot;
 	/* Charged before anything in proportion to the length is done. */
-	ret = pshim_charge(map, length >> PAGE_SHIFT);
+	ret = pshim_charge_take(chg, npages);
 	if (ret)
 		goto err_free;
-	ret = pshim_pin_map(dom->domain, uva, iova, length, prot,
+	ret = pshim_pin_map(dom->domain, e->user_va, e->iova, e->length, prot,
 			    dom->flush_order, &pshim_stats.pinned_pages);
 	if (ret)
-		goto err_uncharge;
+		goto err_refund;
+	map->node.start = e->iova;
+	map->node.last = last;
+	map->prot = prot;
+	map->acct = chg->acct;
+	refcount_inc(&map->acct->refs);
 	interval_tree_insert(&map->node, &dom->mappings);
 	return 0;
 
-err_uncharge:
-	pshim_uncharge(map);
+err_refund:
+	pshim_charge_refund(chg, npages);
 err_free:
-	kfree(map);
+	kmem_cache_free(pshim_mapping_cache, map);
+	return ret;
+}
+
+/* Pages the well-formed buffers at the head of the array ask for. */
+static unsigned long
+pshim_domain_map_pages(const struct pasid_shim_map_entry __user *uentries,
+		       u32 num)
+{
+	struct pasid_shim_map_entry e[PSHIM_MAP_CHUNK];
+	unsigned long total = 0, npages;
+	u32 seen = 0, n, got, i;
+
+	while (seen < num) {
+		n = min_t(u32, num - seen, ARRAY_SIZE(e));
+		got = pshim_copy_entries(e, uentries + seen, n, sizeof(*e));
+		for (i = 0; i < got; i++) {
+			if (!e[i].length || !PAGE_ALIGNED(e[i].length))
+				return total;
+			npages = e[i].length >> PAGE_SHIFT;
+			if (check_add_overflow(total, npages, &total))
+				return ULONG_MAX;
+		}
+		if (got < n || fatal_signal_pending(current))
+			return total;
+		seen += n;
+		cond_resched();
+	}
+	return total;
+}
+
+int pshim_domain_map_many(struct pshim_ctx *ctx, struct pshim_domain *dom,
+			  const struct pasid_shim_map_entry __user *uentries,
+			  u32 num, int prot, u32 *done)
+{
+	struct pasid_shim_map_entry e[PSHIM_MAP_CHUNK];
+	struct pshim_charge chg;
+	u32 n, got, i;
+	int ret;
+
+	*done = 0;
+	ret = pshim_charge_begin(ctx, &chg, pshim_domain_map_pages(uentries, num));
+	if (ret)
+		return ret;
+	while (*done < num && !ret) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		n = min_t(u32, num - *done, ARRAY_SIZE(e));
+		got = pshim_copy_entries(e, uentries + *done, n, sizeof(*e));
+		for (i = 0; i < got && !ret; i++) {
+			ret = pshim_domain_map(dom, &e[i], prot, &chg);
+			if (!ret)
+				(*done)++;
+		}
+		if (!ret && got < n)
+			ret = -EFAULT;
+		cond_resched();
+	}
+	pshim_charge_end(&chg);
 	return ret;
 }
 
 static void pshim_mapping_free(struct pshim_domain *dom,
 			       struct pshim_mapping *map)
 {
+	unsigned long npages = pshim_mapping_npages(map);
+
 	interval_tree_remove(&map->node, &dom->mappings);
-	pshim_unmap_unpin(dom->domain, map->node.start,
-			  map->node.last - map->node.start + 1,
+	pshim_unmap_unpin(dom->domain, map->node.start, npages << PAGE_SHIFT,
 			  map->prot & IOMMU_WRITE, dom->flush_order,
 			  &pshim_stats.pinned_pages);
-	pshim_uncharge(map);
-	kfree(map);
+	pshim_acct_uncharge(map->acct, npages);
+	pshim_acct_put(map->acct);
+	kmem_cache_free(pshim_mapping_cache, map);
 }
 
-int pshim_domain_unmap(struct pshim_domain *dom, unsigned long iova,
-		       u64 length, u64 *unmapped)
+/*
+ * Free every mapping in [iova, last], yielding after each; a fatal
+ * signal stops it when @killable.
+ */
+static int pshim_domain_clear(struct pshim_domain *dom, u64 iova, u64 last,
+			      bool killable, u64 *bytes)
 {
-	unsigned long last = iova + length - 1;
 	struct interval_tree_node *node;
-	u64 total = 0;
 
-	/* First pass: refuse the lot if a mapping straddles an edge. */
-	for (node = interval_tree_iter_first(&dom->mappings, iova, last); node;
-	     node = interval_tree_iter_next(node, iova, last)) {
-		if (node->start < iova || node->last > last)
-			return -EINVAL;
-		total += node->last - node->start + 1;
-	}
-	if (!total)
-		return -ENOENT;
-	while ((node = interval_tree_iter_first(&dom->mappings, iova, last)))
+	while ((node = interval_tree_iter_first(&dom->mappings, iova, last))) {
+		*bytes += node->last - node->start + 1;
 		pshim_mapping_free(dom, container_of(node, struct pshim_mapping, node));
-	*unmapped = total;
+		if (killable && fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
 	return 0;
 }
 
-int pshim_domain_destroy(struct pshim_ctx *ctx, struct pshim_domain *dom)
+int pshim_domain_unmap(struct pshim_domain *dom, u64 iova, u64 length,
+		       u64 *unmapped)
 {
 	struct interval_tree_node *node;
+	u64 last;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	/*
+	 * Mappings never overlap, so only the first and the last in the
+	 * range can straddle its edges: refuse the lot if one does.
+	 */
+	node = interval_tree_iter_first(&dom->mappings, iova, last);
+	if (!node)
+		return -ENOENT;
+	if (node->start < iova)
+		return -EINVAL;
+	node = interval_tree_iter_first(&dom->mappings, last, last);
+	if (node && node->last > last)
+		return -EINVAL;
+	*unmapped = 0;
+	return pshim_domain_clear(dom, iova, last, true, unmapped);
+}
+
+int pshim_domain_destroy(struct pshim_ctx *ctx, struct pshim_obj *obj,
+			 bool killable)
+{
+	struct pshim_domain *dom = container_of(obj, struct pshim_domain, obj);
+	u64 bytes = 0;
+	int ret;
 
 	if (atomic_read(&dom->users))
 		return -EBUSY;
+	ret = pshim_domain_clear(dom, 0, ULONG_MAX, killable, &bytes);
+	if (ret)
+		return ret;
 	pshim_obj_remove(ctx, &dom->obj);
-	while ((node = interval_tree_iter_first(&dom->mappings, 0, ULONG_MAX)))
-		pshim_mapping_free(dom, container_of(node, struct pshim_mapping, node));
 	iommu_domain_free(dom->domain);
 	kfree(dom);
+	pshim_file_domain_uncharge(ctx);
 	atomic_dec(&pshim_stats.domains);
 	return 0;
+}
+
+int pshim_domain_init(void)
+{
+	pshim_mapping_cache = KMEM_CACHE(pshim_mapping, SLAB_ACCOUNT);
+	return pshim_mapping_cache ? 0 : -ENOMEM;
+}
+
+void pshim_domain_exit(void)
+{
+	kmem_cache_destroy(pshim_mapping_cache);
 }

@@ -88,7 +88,7 @@ out:
  * domain's ops have no set_dev_pasid (VT-d before 6.6; drivers without
  * PASID support): say it once at BIND, with one log line, instead of a
  * bare error at every ATTACH. The ops belong to the domain, not the
- * device, so one is allocated to look.
+ * device, so one is allocated to look. Return: 1 yes, 0 no, -ENOMEM.
  */
 static int pshim_guard_paging_pasid(struct device *dev)
 {
@@ -96,44 +96,81 @@ static int pshim_guard_paging_pasid(struct device *dev)
 	bool can;
 
 	if (IS_ERR(domain))
-		return PTR_ERR(domain);
+		return PTR_ERR(domain) == -ENOMEM ? -ENOMEM : 0;
 	can = domain->ops && domain->ops->set_dev_pasid;
 	iommu_domain_free(domain);
-	if (can)
-		return 0;
-	dev_info_ratelimited(dev, "pasid-shim: its IOMMU driver cannot attach paging domains to PASIDs on this kernel\n");
-	return -EOPNOTSUPP;
+	if (!can)
+		dev_info_ratelimited(dev, "pasid-shim: its IOMMU driver cannot attach paging domains to PASIDs on this kernel\n");
+	return can;
 }
 
-int pshim_guard_bind(struct pshim_device *sdev)
+/*
+ * What the IOMMU says of the device, for BIND and CHECK (device.c's
+ * pshim_device_assess(), with device_lock held): which IOMMU, its
+ * registers and mode where it is VT-d, and what the guard refuses.
+ */
+int pshim_guard_assess(struct device *dev, struct pasid_shim_check *r,
+		       u32 *missing)
 {
-	struct device *dev = &sdev->pdev->dev;
 	struct pshim_vtd vtd;
 	int ret;
 
 	ret = pshim_guard_paging_pasid(dev);
-	if (ret)
+	if (ret < 0)
 		return ret;
-	sdev->max_iova = U64_MAX;
-	sdev->flush_order = PSHIM_FLUSH_ORDER_MAX;
-	sdev->unit = NULL;
-	if (!pshim_vtd_get(dev, &vtd)) {
-		sdev->unit = pshim_unit_get(vtd.unit);
-		if (!sdev->unit)
-			return -ENOMEM;
-		sdev->max_iova = vtd.max_iova;
-		sdev->flush_order = vtd.flush_order;
+	if (ret)
+		r->out_have |= PASID_SHIM_HAVE_PAGING_PASID;
+	else
+		*missing |= PASID_SHIM_MISSING_PAGING_PASID;
+	r->out_iommu = pshim_iommu_kind(dev);
+	/* No memory to read the unit's registers is no answer: fail. */
+	ret = pshim_vtd_get(dev, &vtd);
+	if (ret == -ENOMEM)
+		return ret;
+	if (!ret) {
+		r->out_vtd_cap = vtd.cap;
+		r->out_vtd_ecap = vtd.ecap;
+		ret = pshim_vtd_scalable(&vtd);
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret > 0)
+			r->out_have |= PASID_SHIM_HAVE_SCALABLE;
+		else if (*missing & PASID_SHIM_MISSING_PASIDS)
+			*missing |= PASID_SHIM_MISSING_SCALABLE;
+		ret = 0;
 	}
 	if (!pshim_attach_undo_unsafe())
 		return 0;
-	if (!sdev->unit) {
+	if (ret) {
 		dev_info_ratelimited(dev, "pasid-shim: this kernel cannot undo a refused PASID attach safely, and only Intel VT-d's refusals are known\n");
-		return -EOPNOTSUPP;
+		*missing |= PASID_SHIM_MISSING_GUARDED;
 	}
-	if (pshim_behind_vmd(sdev->pdev))
-		return -EOPNOTSUPP;
+	if (pshim_behind_vmd(to_pci_dev(dev)))
+		*missing |= PASID_SHIM_MISSING_GUARDED;
 	if (is_kdump_kernel())
-		return -EBUSY;
+		*missing |= PASID_SHIM_MISSING_NOT_KDUMP;
+	return 0;
+}
+
+/* At BIND, once nothing is missing: what the guard keeps per device. */
+int pshim_guard_bind(struct pshim_device *sdev)
+{
+	struct pshim_vtd vtd;
+	int ret;
+
+	sdev->max_iova = U64_MAX;
+	sdev->flush_order = PSHIM_FLUSH_ORDER_MAX;
+	sdev->unit = NULL;
+	ret = pshim_vtd_get(&sdev->pdev->dev, &vtd);
+	if (ret == -ENODEV)
+		return 0;
+	if (ret)
+		return ret;
+	sdev->unit = pshim_unit_get(vtd.unit);
+	if (!sdev->unit)
+		return -ENOMEM;
+	sdev->max_iova = vtd.max_iova;
+	sdev->flush_order = vtd.flush_order;
 	return 0;
 }
 
@@ -172,9 +209,12 @@ static int pshim_guard_did(struct pshim_unit *unit)
 	mutex_lock(&pshim_units_lock);
 	if (atomic_long_dec_if_positive(&unit->budget) >= 0)
 		goto out;
-	if (pshim_vtd_count(unit->dev, "domains_used", &used) ||
-	    pshim_vtd_count(unit->dev, "domains_supported", &supported)) {
-		ret = -ENOSPC;
+	/* Counts that cannot be read refuse this one: ENOMEM, or ENOSPC. */
+	ret = pshim_vtd_count(unit->dev, "domains_used", &used);
+	if (!ret)
+		ret = pshim_vtd_count(unit->dev, "domains_supported", &supported);
+	if (ret) {
+		ret = ret == -ENOMEM ? ret : -ENOSPC;
 		goto out;
 	}
 	spare = max_t(unsigned long long, supported / 16, PSHIM_DID_SPARE_MIN);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The per-device PASID table: pasid -> domain, kept in step with what
- * the IOMMU core has attached. Every change happens under dev->lock.
+ * the IOMMU core has attached. Every change happens under sdev->lock.
  *
  * What the table stores per PASID depends on the kernel: where the core
  * takes an attach handle (6.11+) it keeps a pointer to it for as long as
@@ -9,9 +9,13 @@
  * holding the handle and its domain (struct pshim_pasid); elsewhere the
  * table holds the domain itself and attaching allocates nothing.
  */
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "pasid_shim.h"
+
+/* LIST entries copied out per step (256 bytes). */
+#define PSHIM_PASID_CHUNK	32
 
 static void *pshim_entry_new(struct pshim_domain *dom)
 {
@@ -45,17 +49,17 @@ static void pshim_entry_free(void *entry)
 		kfree(entry);
 }
 
-/* Checks shared by attach, replace and detach; dev->lock held. */
-static int pshim_pasid_check(struct pshim_device *dev, u32 pasid,
+/* Checks shared by attach, replace and detach; sdev->lock held. */
+static int pshim_pasid_check(struct pshim_device *sdev, u32 pasid,
 			     struct pshim_domain *dom)
 {
-	lockdep_assert_held(&dev->lock);
-	if (dev->state != PSHIM_DEV_LIVE)
+	lockdep_assert_held(&sdev->lock);
+	if (sdev->state != PSHIM_DEV_LIVE)
 		return -ENODEV;
 	/* The core range-checks only from 6.9, and not at all for 0. */
-	if (!pasid || pasid >= dev->max_pasids)
+	if (!pasid || pasid >= sdev->max_pasids)
 		return -EINVAL;
-	if (dom && dom->iommu != dev->pdev->dev.iommu->iommu_dev)
+	if (dom && dom->iommu != sdev->pdev->dev.iommu->iommu_dev)
 		return -EINVAL;
 	return 0;
 }
@@ -73,17 +77,17 @@ static void pshim_pasid_account(struct pshim_domain *old,
 	}
 }
 
-/* dev->lock held. */
-static int __pshim_pasid_attach(struct pshim_device *dev, u32 pasid,
+/* sdev->lock held. */
+static int __pshim_pasid_attach(struct pshim_device *sdev, u32 pasid,
 				struct pshim_domain *dom)
 {
 	void *entry;
 	int ret;
 
-	ret = pshim_pasid_check(dev, pasid, dom);
+	ret = pshim_pasid_check(sdev, pasid, dom);
 	if (ret)
 		return ret;
-	ret = pshim_guard_attach(dev, dom);
+	ret = pshim_guard_attach(sdev, dom);
 	if (ret)
 		return ret;
 	entry = pshim_entry_new(dom);
@@ -93,96 +97,75 @@ static int __pshim_pasid_attach(struct pshim_device *dev, u32 pasid,
 	 * EBUSY for any domain already there, the same one included, as
 	 * the IOMMU core and iommufd_device_attach() answer.
 	 */
-	ret = xa_insert(&dev->pasids, pasid, entry, GFP_KERNEL_ACCOUNT);
+	ret = xa_insert(&sdev->pasids, pasid, entry, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto err_free;
-	ret = pshim_attach_pasid(dom->domain, &dev->pdev->dev, pasid,
+	ret = pshim_attach_pasid(dom->domain, &sdev->pdev->dev, pasid,
 				 pshim_entry_handle(entry));
 	if (ret)
 		goto err_erase;
 	pshim_pasid_account(NULL, dom);
-	dev->nr_pasids++;
+	sdev->nr_pasids++;
 	return 0;
 
 err_erase:
-	xa_erase(&dev->pasids, pasid);
+	xa_erase(&sdev->pasids, pasid);
 err_free:
 	pshim_entry_free(entry);
 	return ret;
 }
 
-int pshim_pasid_attach(struct pshim_device *dev, u32 pasid,
+int pshim_pasid_attach(struct pshim_device *sdev, u32 pasid,
 		       struct pshim_domain *dom)
 {
 	int ret;
 
-	mutex_lock(&dev->lock);
-	ret = __pshim_pasid_attach(dev, pasid, dom);
-	mutex_unlock(&dev->lock);
+	mutex_lock(&sdev->lock);
+	ret = __pshim_pasid_attach(sdev, pasid, dom);
+	mutex_unlock(&sdev->lock);
 	return ret;
 }
 
 /*
- * n attachments under one hold of dev->lock, in order, stopping at the
- * first failure; *done counts those made.
- */
-int pshim_pasid_attach_many(struct pshim_device *dev, const u32 *pasids,
-			    struct pshim_domain *const *doms, u32 n, u32 *done)
-{
-	int ret = 0;
-	u32 i;
-
-	mutex_lock(&dev->lock);
-	for (i = 0; i < n; i++) {
-		ret = __pshim_pasid_attach(dev, pasids[i], doms[i]);
-		if (ret)
-			break;
-	}
-	mutex_unlock(&dev->lock);
-	*done = i;
-	return ret;
-}
-
-/*
- * Put @new_entry's domain in place of @old's on the PASID. With the
- * kernel's atomic replace the old domain stays attached if the new one
- * is refused. Without it: detach the old domain, attach the new one,
- * and put the old one back if that fails; DMA on the PASID faults in
+ * Put @new's domain in place of @old's on the PASID. With the kernel's
+ * atomic replace the old domain stays attached if the new one is
+ * refused. Without it: detach the old domain, attach the new one, and
+ * put the old one back if that fails; DMA on the PASID faults in
  * between, and PASID_SHIM_GET_INFO tells userspace which it gets.
  */
-static int pshim_pasid_swap(struct pshim_device *dev, u32 pasid,
+static int pshim_pasid_swap(struct pshim_device *sdev, u32 pasid,
 			    void *old, void *new)
 {
 	struct pshim_domain *old_dom = pshim_entry_dom(old);
 	struct pshim_domain *new_dom = pshim_entry_dom(new);
-	struct device *d = &dev->pdev->dev;
+	struct device *dev = &sdev->pdev->dev;
 	int ret, undo;
 
 	/* Nothing the driver would refuse gets past here (guard.c). */
-	ret = pshim_guard_attach(dev, new_dom);
+	ret = pshim_guard_attach(sdev, new_dom);
 	if (ret)
 		return ret;
 	if (pshim_have_atomic_replace())
-		return pshim_replace_pasid(new_dom->domain, d, pasid,
+		return pshim_replace_pasid(new_dom->domain, dev, pasid,
 					   pshim_entry_handle(new));
 
-	pshim_detach_pasid(old_dom->domain, d, pasid);
-	ret = pshim_attach_pasid(new_dom->domain, d, pasid, pshim_entry_handle(new));
+	pshim_detach_pasid(old_dom->domain, dev, pasid);
+	ret = pshim_attach_pasid(new_dom->domain, dev, pasid, pshim_entry_handle(new));
 	if (!ret)
 		return 0;
-	undo = pshim_attach_pasid(old_dom->domain, d, pasid, pshim_entry_handle(old));
+	undo = pshim_attach_pasid(old_dom->domain, dev, pasid, pshim_entry_handle(old));
 	if (undo) {
-		dev_err(d, "pasid-shim: pasid %u lost its domain: replace failed (%d), restore failed (%d)\n",
+		dev_err(dev, "pasid-shim: pasid %u lost its domain: replace failed (%d), restore failed (%d)\n",
 			pasid, ret, undo);
-		xa_erase(&dev->pasids, pasid);
-		dev->nr_pasids--;
+		xa_erase(&sdev->pasids, pasid);
+		sdev->nr_pasids--;
 		pshim_pasid_account(old_dom, NULL);
 		pshim_entry_free(old);
 	}
 	return ret;
 }
 
-int pshim_pasid_replace(struct pshim_device *dev, u32 pasid,
+int pshim_pasid_replace(struct pshim_device *sdev, u32 pasid,
 			struct pshim_domain *dom, struct pshim_domain **out_old)
 {
 	void *old, *new;
@@ -193,11 +176,11 @@ int pshim_pasid_replace(struct pshim_device *dev, u32 pasid,
 	if (!new)
 		return -ENOMEM;
 
-	mutex_lock(&dev->lock);
-	ret = pshim_pasid_check(dev, pasid, dom);
+	mutex_lock(&sdev->lock);
+	ret = pshim_pasid_check(sdev, pasid, dom);
 	if (ret)
 		goto out_unlock;
-	old = xa_load(&dev->pasids, pasid);
+	old = xa_load(&sdev->pasids, pasid);
 	if (!old) {
 		ret = -EINVAL;
 		goto out_unlock;
@@ -205,195 +188,174 @@ int pshim_pasid_replace(struct pshim_device *dev, u32 pasid,
 	*out_old = pshim_entry_dom(old);
 	if (*out_old == dom)
 		goto out_unlock;
-	ret = pshim_pasid_swap(dev, pasid, old, new);
+	ret = pshim_pasid_swap(sdev, pasid, old, new);
 	if (ret)
 		goto out_unlock;
-	xa_store(&dev->pasids, pasid, new, GFP_KERNEL);
+	xa_store(&sdev->pasids, pasid, new, GFP_KERNEL);
 	pshim_pasid_account(*out_old, dom);
 	pshim_entry_free(old);
 	new = NULL;
 out_unlock:
-	mutex_unlock(&dev->lock);
+	mutex_unlock(&sdev->lock);
 	if (new)
 		pshim_entry_free(new);
 	return ret;
 }
 
-static void pshim_pasid_remove(struct pshim_device *dev, u32 pasid,
+static void pshim_pasid_remove(struct pshim_device *sdev, u32 pasid,
 			       void *entry)
 {
 	struct pshim_domain *dom = pshim_entry_dom(entry);
 
-	pshim_detach_pasid(dom->domain, &dev->pdev->dev, pasid);
-	xa_erase(&dev->pasids, pasid);
-	dev->nr_pasids--;
+	pshim_detach_pasid(dom->domain, &sdev->pdev->dev, pasid);
+	xa_erase(&sdev->pasids, pasid);
+	sdev->nr_pasids--;
 	pshim_pasid_account(dom, NULL);
 	pshim_entry_free(entry);
 }
 
-/* dev->lock held. */
-static int __pshim_pasid_detach(struct pshim_device *dev, u32 pasid)
+/* sdev->lock held. */
+static int __pshim_pasid_detach(struct pshim_device *sdev, u32 pasid)
 {
 	void *entry;
 	int ret;
 
-	ret = pshim_pasid_check(dev, pasid, NULL);
+	ret = pshim_pasid_check(sdev, pasid, NULL);
 	if (ret)
 		return ret;
-	entry = xa_load(&dev->pasids, pasid);
+	entry = xa_load(&sdev->pasids, pasid);
 	if (!entry)
 		return -ENOENT;
-	pshim_pasid_remove(dev, pasid, entry);
+	pshim_pasid_remove(sdev, pasid, entry);
 	return 0;
 }
 
-int pshim_pasid_detach(struct pshim_device *dev, u32 pasid)
+int pshim_pasid_detach(struct pshim_device *sdev, u32 pasid)
 {
 	int ret;
 
-	mutex_lock(&dev->lock);
-	ret = __pshim_pasid_detach(dev, pasid);
-	mutex_unlock(&dev->lock);
+	mutex_lock(&sdev->lock);
+	ret = __pshim_pasid_detach(sdev, pasid);
+	mutex_unlock(&sdev->lock);
 	return ret;
 }
 
-/* As pshim_pasid_attach_many(). */
-int pshim_pasid_detach_many(struct pshim_device *dev, const u32 *pasids,
-			    u32 n, u32 *done)
+/*
+ * n attachments under one hold of sdev->lock, in order, stopping at the
+ * first failure; *done counts those made.
+ */
+int pshim_pasid_attach_many(struct pshim_device *sdev,
+			    const struct pasid_shim_entry *e,
+			    struct pshim_domain *const *doms, u32 n, u32 *done)
 {
 	int ret = 0;
 	u32 i;
 
-	mutex_lock(&dev->lock);
-	for (i = 0; i < n; i++) {
-		ret = __pshim_pasid_detach(dev, pasids[i]);
-		if (ret)
-			break;
-	}
-	mutex_unlock(&dev->lock);
-	*done = i;
+	mutex_lock(&sdev->lock);
+	for (i = 0; i < n && !ret; i++)
+		ret = __pshim_pasid_attach(sdev, e[i].pasid, doms[i]);
+	mutex_unlock(&sdev->lock);
+	*done = ret ? i - 1 : i;
 	return ret;
 }
 
-/* Every PASID of the device, when it dies; dev->lock held. */
-void pshim_pasid_detach_all(struct pshim_device *dev)
+int pshim_pasid_detach_many(struct pshim_device *sdev,
+			    const struct pasid_shim_entry *e, u32 n, u32 *done)
+{
+	int ret = 0;
+	u32 i;
+
+	mutex_lock(&sdev->lock);
+	for (i = 0; i < n && !ret; i++)
+		ret = __pshim_pasid_detach(sdev, e[i].pasid);
+	mutex_unlock(&sdev->lock);
+	*done = ret ? i - 1 : i;
+	return ret;
+}
+
+int pshim_pasid_detach_all(struct pshim_device *sdev, bool killable)
 {
 	unsigned long pasid;
 	void *entry;
 
-	lockdep_assert_held(&dev->lock);
-	xa_for_each(&dev->pasids, pasid, entry) {
-		pshim_pasid_remove(dev, pasid, entry);
+	lockdep_assert_held(&sdev->lock);
+	xa_for_each(&sdev->pasids, pasid, entry) {
+		pshim_pasid_remove(sdev, pasid, entry);
+		if (killable && fatal_signal_pending(current))
+			return xa_empty(&sdev->pasids) ? 0 : -EINTR;
 		cond_resched();
 	}
+	return 0;
 }
 
-bool pshim_pasid_attached(struct pshim_device *dev, u32 pasid)
+bool pshim_pasid_attached(struct pshim_device *sdev, u32 pasid)
 {
 	bool ret;
 
-	mutex_lock(&dev->lock);
-	ret = xa_load(&dev->pasids, pasid);
-	mutex_unlock(&dev->lock);
+	mutex_lock(&sdev->lock);
+	ret = xa_load(&sdev->pasids, pasid);
+	mutex_unlock(&sdev->lock);
 	return ret;
 }
 
 /*
- * How many PASIDs are attached. Under the file's lock the count can only
- * shrink (the bus notifier detaches, nothing else attaches), so it bounds
- * the buffer a following LIST needs.
+ * Up to @n entries from PASID *@next on, under sdev->lock; *@next is
+ * then where the following chunk starts. 0 entries: none left.
  */
-u32 pshim_pasid_count(struct pshim_device *dev)
+static int pshim_pasid_list_chunk(struct pshim_device *sdev,
+				  struct pasid_shim_entry *e, u32 n,
+				  unsigned long *next)
 {
-	u32 n;
-
-	mutex_lock(&dev->lock);
-	n = dev->nr_pasids;
-	mutex_unlock(&dev->lock);
-	return n;
-}
-
-int pshim_pasid_list(struct pshim_device *dev, struct pasid_shim_entry *out,
-		     u32 capacity, u32 *count)
-{
-	unsigned long pasid;
 	void *entry;
-	u32 n = 0;
+	int k = 0;
 
-	mutex_lock(&dev->lock);
-	if (dev->state != PSHIM_DEV_LIVE) {
-		mutex_unlock(&dev->lock);
+	mutex_lock(&sdev->lock);
+	if (sdev->state != PSHIM_DEV_LIVE) {
+		mutex_unlock(&sdev->lock);
 		return -ENODEV;
 	}
-	xa_for_each(&dev->pasids, pasid, entry) {
-		if (n < capacity) {
-			out[n].pasid = pasid;
-			out[n].domain_id = pshim_entry_dom(entry)->obj.id;
-		}
-		n++;
+	for (entry = xa_find(&sdev->pasids, next, ULONG_MAX, XA_PRESENT);
+	     entry && k < n;
+	     entry = xa_find_after(&sdev->pasids, next, ULONG_MAX, XA_PRESENT)) {
+		e[k].pasid = *next;
+		e[k].domain_id = pshim_entry_dom(entry)->obj.id;
+		k++;
 	}
-	mutex_unlock(&dev->lock);
-	*count = n;
-	return 0;
+	if (!entry)
+		*next = ULONG_MAX;
+	mutex_unlock(&sdev->lock);
+	return k;
 }
 
 /*
- * PASIDs from the IOMMU core's global allocator, the one SVA and kernel
- * drivers take theirs from: the file holds them until it frees them or
- * closes, and may attach them to any of its devices.
+ * Under the file's lock the table can only change by the device dying
+ * (the bus notifier), which LIST then answers with ENODEV; so the
+ * entries copied out and the count agree.
  */
-int pshim_pasid_alloc(struct pshim_ctx *ctx, struct pshim_device *dev,
-		      u32 *out)
+int pshim_pasid_list(struct pshim_device *sdev,
+		     struct pasid_shim_entry __user *out, u32 capacity,
+		     u32 *count)
 {
-	ioasid_t pasid;
-	int ret;
+	struct pasid_shim_entry e[PSHIM_PASID_CHUNK];
+	unsigned long next = 0;
+	u32 filled = 0;
+	int k;
 
-	mutex_lock(&dev->lock);
-	if (dev->state != PSHIM_DEV_LIVE) {
-		mutex_unlock(&dev->lock);
-		return -ENODEV;
+	while (filled < capacity && next != ULONG_MAX) {
+		k = min_t(u32, capacity - filled, ARRAY_SIZE(e));
+		k = pshim_pasid_list_chunk(sdev, e, k, &next);
+		if (k < 0)
+			return k;
+		if (copy_to_user(out + filled, e, k * sizeof(*e)))
+			return -EFAULT;
+		filled += k;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 	}
-	pasid = pshim_alloc_global_pasid(&dev->pdev->dev);
-	mutex_unlock(&dev->lock);
-	if (pasid == IOMMU_PASID_INVALID)
-		return pshim_have_global_pasid() ? -ENOSPC : -EOPNOTSUPP;
-	ret = xa_insert(&ctx->pasids, pasid, xa_mk_value(0), GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		pshim_free_global_pasid(pasid);
-		return ret;
-	}
-	atomic_inc(&pshim_stats.pasids);
-	*out = pasid;
-	return 0;
-}
-
-/* EBUSY while attached to a device of the file. */
-int pshim_pasid_free(struct pshim_ctx *ctx, u32 pasid)
-{
-	struct pshim_obj *obj;
-	unsigned long id;
-
-	if (!xa_load(&ctx->pasids, pasid))
-		return -ENOENT;
-	xa_for_each(&ctx->objects, id, obj)
-		if (obj->type == PSHIM_OBJ_DEVICE &&
-		    pshim_pasid_attached(container_of(obj, struct pshim_device, obj), pasid))
-			return -EBUSY;
-	xa_erase(&ctx->pasids, pasid);
-	pshim_free_global_pasid(pasid);
-	atomic_dec(&pshim_stats.pasids);
-	return 0;
-}
-
-/* At close, after every device is gone. */
-void pshim_pasid_free_all(struct pshim_ctx *ctx)
-{
-	unsigned long pasid;
-	void *entry;
-
-	xa_for_each(&ctx->pasids, pasid, entry) {
-		xa_erase(&ctx->pasids, pasid);
-		pshim_free_global_pasid(pasid);
-		atomic_dec(&pshim_stats.pasids);
-	}
+	mutex_lock(&sdev->lock);
+	*count = sdev->nr_pasids;
+	k = sdev->state == PSHIM_DEV_LIVE ? 0 : -ENODEV;
+	mutex_unlock(&sdev->lock);
+	return k;
 }

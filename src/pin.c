@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Pin user memory and map it into an IOMMU domain, and the way back.
- * Nothing here knows the shim's objects: the benchmark's raw side runs
- * this same code, so the shim's overhead is all that its ratios show.
+ * Nothing here knows the shim's objects: it is plain kernel work on an
+ * iommu_domain, exported (PASID_SHIM_INTERNAL) for the project's test
+ * modules to run as it is.
  *
  * pshim_pin_map() pins (long-term) and maps in batches of one page's
  * worth of page pointers (16 on the stack for a small buffer), so the
@@ -26,6 +27,8 @@
 #define PSHIM_PIN_SMALL		16
 /* Physically contiguous runs unmapped per IOTLB flush. */
 #define PSHIM_UNMAP_RUNS	16
+/* Pages looked up while finding a run, between two cond_resched(). */
+#define PSHIM_RUN_YIELD		4096
 /*
  * A page whose reference count passed this is pinned too often: each
  * FOLL_PIN of a small page adds GUP_PIN_COUNTING_BIAS (1024), so this
@@ -125,9 +128,12 @@ void pshim_unmap_unpin(struct iommu_domain *domain, unsigned long iova,
 			off += PAGE_SIZE;
 			continue;
 		}
-		for (len = PAGE_SIZE; off + len < length; len += PAGE_SIZE)
+		for (len = PAGE_SIZE; off + len < length; len += PAGE_SIZE) {
 			if (iommu_iova_to_phys(domain, iova + off + len) != phys + len)
 				break;
+			if (!((len >> PAGE_SHIFT) % PSHIM_RUN_YIELD))
+				cond_resched();
+		}
 		/* The run, in naturally aligned power-of-two chunks. */
 		for (at = iova + off, left = len; left; at += size, left -= size) {
 			size = min(rounddown_pow_of_two(left), PAGE_SIZE << order);
@@ -145,6 +151,8 @@ void pshim_unmap_unpin(struct iommu_domain *domain, unsigned long iova,
 	}
 	pshim_unmap_sync(&u);
 }
+
+PSHIM_EXPORT(pshim_unmap_unpin);
 
 /*
  * Unpin, from the first one pinned too often, what was just pinned:
@@ -266,3 +274,5 @@ err_unwind:
 		free_page((unsigned long)pages);
 	return ret;
 }
+
+PSHIM_EXPORT(pshim_pin_map);

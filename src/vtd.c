@@ -4,37 +4,46 @@
  * counts, from its own sysfs attributes (/sys/class/iommu/dmarN/
  * intel-iommu/), read through each attribute's show() on the unit's
  * struct device, which dev->iommu->iommu_dev->dev leads to: public
- * types only, the same from 6.2 to 7.x. guard.c decides with them; the
- * benchmark's raw side uses them to do the shim's work exactly.
+ * types only, the same from 6.2 to 7.x. guard.c decides with them;
+ * pshim_vtd_get() is exported (PASID_SHIM_INTERNAL) for test modules.
  */
+#include <linux/bitfield.h>
 #include <linux/gfp.h>
+#include <linux/io.h>
 #include <linux/iommu.h>
 #include <linux/kstrtox.h>
 #include <linux/string.h>
 
+#include "compat.h"
 #include "vtd.h"
+
+/* The unit's attribute group of that name, or NULL. */
+static const struct attribute_group *pshim_unit_group(struct device *unit,
+						      const char *name)
+{
+	const struct attribute_group **grp;
+
+	for (grp = unit ? unit->groups : NULL; grp && *grp; grp++)
+		if ((*grp)->name && !strcmp((*grp)->name, name))
+			return *grp;
+	return NULL;
+}
 
 /* Read one attribute of the unit's "intel-iommu" group into a page. */
 static int pshim_vtd_attr(struct device *unit, const char *name,
 			  unsigned long long *val, unsigned int base)
 {
-	const struct attribute_group **grp;
+	const struct attribute_group *grp = pshim_unit_group(unit, "intel-iommu");
 	struct device_attribute *da = NULL;
 	struct attribute **attr;
 	char *buf;
 	int ret;
 
-	if (!unit)
-		return -ENODEV;
-	for (grp = unit->groups; grp && *grp && !da; grp++) {
-		if (!(*grp)->name || strcmp((*grp)->name, "intel-iommu"))
-			continue;
-		for (attr = (*grp)->attrs; attr && *attr; attr++)
-			if (!strcmp((*attr)->name, name)) {
-				da = container_of(*attr, struct device_attribute, attr);
-				break;
-			}
-	}
+	for (attr = grp ? grp->attrs : NULL; attr && *attr; attr++)
+		if (!strcmp((*attr)->name, name)) {
+			da = container_of(*attr, struct device_attribute, attr);
+			break;
+		}
 	if (!da || !da->show)
 		return -ENODEV;
 	/* sysfs_emit() wants a whole page. */
@@ -94,10 +103,13 @@ int pshim_vtd_get(struct device *dev, struct pshim_vtd *vtd)
 	struct device *unit = dev->iommu && dev->iommu->iommu_dev ?
 			      dev->iommu->iommu_dev->dev : NULL;
 	unsigned long long cap, ecap;
+	int ret;
 
-	if (pshim_vtd_attr(unit, "cap", &cap, 16) ||
-	    pshim_vtd_attr(unit, "ecap", &ecap, 16))
-		return -ENODEV;
+	ret = pshim_vtd_attr(unit, "cap", &cap, 16);
+	if (!ret)
+		ret = pshim_vtd_attr(unit, "ecap", &ecap, 16);
+	if (ret)
+		return ret;
 	vtd->unit = unit;
 	vtd->cap = cap;
 	vtd->ecap = ecap;
@@ -106,6 +118,53 @@ int pshim_vtd_get(struct device *dev, struct pshim_vtd *vtd)
 	vtd->flush_order = min_t(unsigned int, (cap >> 48) & 0x3f,	/* MAMV */
 				 PSHIM_FLUSH_ORDER_MAX);
 	return 0;
+}
+
+PSHIM_EXPORT(pshim_vtd_get);
+
+/* Root Table Address Register: its TTM field says legacy or scalable mode. */
+#define PSHIM_VTD_RTADDR	0x20
+#define PSHIM_VTD_RTADDR_TTM	GENMASK_ULL(11, 10)
+#define PSHIM_VTD_TTM_SCALABLE	1
+
+/*
+ * Is the unit's root table in scalable mode? Read from the register
+ * itself (its MMIO base is the unit's "address" attribute), as the
+ * hardware has it, not as the driver was asked.
+ */
+int pshim_vtd_scalable(struct pshim_vtd *vtd)
+{
+	unsigned long long base;
+	void __iomem *regs;
+	u64 rtaddr;
+	int ret;
+
+	ret = pshim_vtd_attr(vtd->unit, "address", &base, 16);
+	if (ret)
+		return ret;
+	regs = ioremap(base, PAGE_SIZE);
+	if (!regs)
+		return -ENOMEM;
+	rtaddr = readq(regs + PSHIM_VTD_RTADDR);
+	iounmap(regs);
+	return FIELD_GET(PSHIM_VTD_RTADDR_TTM, rtaddr) == PSHIM_VTD_TTM_SCALABLE;
+}
+
+enum pasid_shim_iommu pshim_iommu_kind(struct device *dev)
+{
+	struct device *unit = dev->iommu && dev->iommu->iommu_dev ?
+			      dev->iommu->iommu_dev->dev : NULL;
+
+	if (!dev->iommu)
+		return PASID_SHIM_IOMMU_NONE;
+	if (pshim_unit_group(unit, "intel-iommu"))
+		return PASID_SHIM_IOMMU_INTEL_VTD;
+	if (pshim_unit_group(unit, "amd-iommu"))
+		return PASID_SHIM_IOMMU_AMD_VI;
+	/* arm-smmu-v3 names its unit "smmu3.<base address>". */
+	if (unit && !strncmp(dev_name(unit), "smmu3.", 6))
+		return PASID_SHIM_IOMMU_ARM_SMMUV3;
+	return PASID_SHIM_IOMMU_OTHER;
 }
 
 int pshim_vtd_count(struct device *unit, const char *name,

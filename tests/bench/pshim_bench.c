@@ -28,10 +28,10 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
-/* The module's own compat layer and pin code: the same work, raw. */
+/* The module's own compat layer, and its pin code, linked: the same work, raw. */
 #include "compat.h"
-#include "pin.c"
-#include "vtd.c"
+#include "pin.h"
+#include "vtd.h"
 
 static DEFINE_MUTEX(bench_lock);
 static char result[256];
@@ -349,3 +349,4 @@ module_exit(bench_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Test-only: time the raw IOMMU calls pasid_shim makes");
 PSHIM_IMPORT_NS();
+PSHIM_IMPORT_INTERNAL();

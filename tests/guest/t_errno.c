@@ -33,7 +33,7 @@ static void uapi_rows(int fd)
 	struct pasid_shim_bind bd;
 
 	t_expect(t_ioctl(fd, _IO(PASID_SHIM_TYPE, 0x7f), &info), -ENOTTY, "command below the range");
-	t_expect(t_ioctl(fd, _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_MAP_MANY + 1), &info), -ENOTTY, "command above the range");
+	t_expect(t_ioctl(fd, _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_CHECK + 1), &info), -ENOTTY, "command above the range");
 	t_expect(t_ioctl(fd, _IO('X', 0x80), &info), -ENOTTY, "another ioctl type");
 	t_expect(t_ioctl(fd, _IOWR(PASID_SHIM_TYPE, 0x80, int), &info), -ENOTTY,
 		 "GET_INFO number with a size/direction encoded");

@@ -96,7 +96,7 @@ static int allowed(int err)
 static int one(int fd)
 {
 	unsigned char buf[128];
-	uint32_t nr = PASID_SHIM_CMD_BASE + pick(PASID_SHIM_CMD_MAP_MANY - PASID_SHIM_CMD_BASE + 2), size;
+	uint32_t nr = PASID_SHIM_CMD_BASE + pick(PASID_SHIM_CMD_CHECK - PASID_SHIM_CMD_BASE + 2), size;
 	unsigned long cmd;
 	void *arg = buf;
 	int ret;

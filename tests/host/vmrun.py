@@ -182,6 +182,8 @@ class Runner:
             return self.check_pasid_mark(req)
         if kind == "pasid_cleared":
             return self.check_pasid_cleared(req)
+        if kind == "vtd_regs":
+            return self.check_vtd_regs(req)
         if kind == "device_del":
             self.qmp.cmd("device_del", id=req["id"])
             return True, "QMP device_del %s accepted" % req["id"]
@@ -205,6 +207,18 @@ class Runner:
         extra = sorted(have - want)[:8]
         missing = sorted(want - have)[:8]
         return ", expected %d: extra %s, missing %s" % (len(want), extra, missing)
+
+    def check_vtd_regs(self, req):
+        """CHECK's report of the unit: its CAP, ECAP and root-table mode."""
+        cap, ecap = self.vt.read_qwords(vtd.DMAR_BASE + vtd.CAP_REG, 2)
+        scalable = self.vt.rtaddr() & vtd.RTADDR_TTM == vtd.RTADDR_TTM_SCALABLE
+        desc = "VT-d CAP 0x%x ECAP 0x%x, root table %s" % (
+            cap, ecap, "scalable" if scalable else "legacy")
+        ok = (cap, ecap, scalable) == (req["cap"], req["ecap"], req["scalable"])
+        if not ok:
+            desc += "; the guest reported CAP 0x%x ECAP 0x%x %s" % (
+                req["cap"], req["ecap"], "scalable" if req["scalable"] else "legacy")
+        return ok, desc
 
     def check_pasid_set(self, req):
         """The whole PASID table holds exactly the PASIDs the guest lists.

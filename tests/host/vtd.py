@@ -14,7 +14,10 @@ import struct
 import tempfile
 
 DMAR_BASE = 0xFED90000
+CAP_REG = 0x08          # and ECAP_REG at 0x10
 RTADDR_REG = 0x20
+RTADDR_TTM = 3 << 10    # translation table mode
+RTADDR_TTM_SCALABLE = 1 << 10
 PAGE_MASK = ~0xFFF & ((1 << 52) - 1)
 
 PGTT_NAMES = {1: "first-stage", 2: "second-stage", 3: "nested", 4: "pass-through"}

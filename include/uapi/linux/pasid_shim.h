@@ -11,7 +11,8 @@
  * ENOENT. IDs name objects of the open file and die with it.
  *
  * ioctl type 0xBC: not listed in
- * Documentation/userspace-api/ioctl/ioctl-number.rst; commands 0x80-0x8f.
+ * Documentation/userspace-api/ioctl/ioctl-number.rst; commands 0x80-0x8f
+ * (CHECK, 0x8f, is new in 0.3.0: ENOTTY from older modules).
  *
  * The _MANY commands take an array and work through it in order; they
  * stop at the first element that fails, report how many were done in
@@ -28,6 +29,8 @@
 
 #define PASID_SHIM_TYPE		0xBC
 #define PASID_SHIM_ABI_VERSION	2
+/* Longest PCI device name BIND takes, with its NUL. */
+#define PASID_SHIM_NAME_MAX	32
 
 enum {
 	PASID_SHIM_CMD_BASE = 0x80,
@@ -46,6 +49,7 @@ enum {
 	PASID_SHIM_CMD_ATTACH_MANY,
 	PASID_SHIM_CMD_DETACH_MANY,
 	PASID_SHIM_CMD_MAP_MANY,
+	PASID_SHIM_CMD_CHECK,
 };
 
 /* out_features of PASID_SHIM_GET_INFO */
@@ -87,7 +91,7 @@ enum pasid_shim_bind_flags {
  * @size: sizeof(struct pasid_shim_bind)
  * @flags: 0 (shared) or PASID_SHIM_BIND_EXCLUSIVE
  * @name_uptr: NUL-terminated PCI device name, "0000:01:00.0", at most
- *	32 bytes with the NUL
+ *	PASID_SHIM_NAME_MAX bytes with the NUL
  * @out_dev_id: ID of the bound device
  * @out_max_pasid: valid PASIDs are 1 .. out_max_pasid - 1
  *
@@ -180,11 +184,13 @@ struct pasid_shim_unmap {
  * @dev_id: a bound device
  * @pasid: 1 .. out_max_pasid - 1 of PASID_SHIM_BIND
  * @domain_id: the domain to attach
- * @out_old_domain_id: REPLACE: the domain attached before; ATTACH: 0
+ * @out_old_domain_id: REPLACE: the domain attached before; ATTACH
+ *	writes nothing back
  *
- * ATTACH fails with EINVAL when the PASID has a domain already (as
- * mainline iommufd); REPLACE needs one (EINVAL otherwise) and leaves it
- * attached if it fails.
+ * ATTACH fails with EBUSY when the PASID has a domain already, the same
+ * one included, as the IOMMU core and iommufd_device_attach() answer;
+ * REPLACE needs one (EINVAL otherwise) and leaves it attached if it
+ * fails.
  */
 struct pasid_shim_attach {
 	__u32 size;
@@ -266,10 +272,13 @@ struct pasid_shim_destroy {
  * @flags: must be 0
  * @dev_id: a bound device: the PASID is below its out_max_pasid
  * @out_pasid: a PASID from the kernel's global allocator (the one SVA
- *	and kernel drivers use), so no other user of the IOMMU holds it
+ *	and kernel drivers allocate from), so nobody who allocates there
+ *	gets it too; a user that attaches a PASID number it chose itself,
+ *	without allocating it, is not kept out
  *
  * The PASID belongs to the open file until PASID_SHIM_PASID_FREE or
- * close; attach it to any device of the file.
+ * close; attach it to any device of the file. A file holds at most the
+ * module parameter max_pasids_per_file of them (EDQUOT beyond).
  */
 struct pasid_shim_pasid_alloc {
 	__u32 size;
@@ -355,5 +364,110 @@ struct pasid_shim_map_many {
 };
 
 #define PASID_SHIM_MAP_MANY _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_MAP_MANY)
+
+/* out_iommu of PASID_SHIM_CHECK: the IOMMU that translates the device */
+enum pasid_shim_iommu {
+	PASID_SHIM_IOMMU_NONE = 0,
+	PASID_SHIM_IOMMU_INTEL_VTD = 1,
+	PASID_SHIM_IOMMU_AMD_VI = 2,
+	PASID_SHIM_IOMMU_ARM_SMMUV3 = 3,
+	PASID_SHIM_IOMMU_OTHER = 4,
+};
+
+/* out_have of PASID_SHIM_CHECK: what the device and its IOMMU have */
+enum pasid_shim_check_have {
+	/* VT-d: the unit's root table is in scalable mode (RTADDR_REG.TTM) */
+	PASID_SHIM_HAVE_SCALABLE = 1 << 0,
+	/* the device has a PCIe PASID capability ... */
+	PASID_SHIM_HAVE_PASID_CAP = 1 << 1,
+	/* ... the kernel enabled it (PASID Control: Enable) ... */
+	PASID_SHIM_HAVE_PASID_ENABLED = 1 << 2,
+	/* ... and it supports Execute and Privileged requests */
+	PASID_SHIM_HAVE_PASID_EXEC = 1 << 3,
+	PASID_SHIM_HAVE_PASID_PRIV = 1 << 4,
+	/* ATS and PRI capabilities */
+	PASID_SHIM_HAVE_ATS = 1 << 5,
+	PASID_SHIM_HAVE_PRI = 1 << 6,
+	/* a driver is bound (out_driver), and it manages DMA itself (vfio-pci) */
+	PASID_SHIM_HAVE_DRIVER = 1 << 7,
+	PASID_SHIM_HAVE_DRIVER_MANAGED_DMA = 1 << 8,
+	/* the IOMMU driver can attach paging domains to PASIDs */
+	PASID_SHIM_HAVE_PAGING_PASID = 1 << 9,
+};
+
+/*
+ * out_missing of PASID_SHIM_CHECK: each requirement of PASID_SHIM_BIND
+ * the device does not meet now, in the order BIND checks them; BIND
+ * fails with the errno of the lowest bit set.
+ */
+enum pasid_shim_check_missing {
+	/* ENODEV: the driver core is removing the device */
+	PASID_SHIM_MISSING_PRESENT = 1 << 0,
+	/* EBUSY: a PCI device is being added, or the IOMMU core is still probing it */
+	PASID_SHIM_MISSING_SETTLED = 1 << 1,
+	/* EOPNOTSUPP: no IOMMU translates the device */
+	PASID_SHIM_MISSING_IOMMU = 1 << 2,
+	/* EXDEV: the device shares its IOMMU group (out_group_devices) */
+	PASID_SHIM_MISSING_GROUP_ALONE = 1 << 3,
+	/* EOPNOTSUPP: the IOMMU gives the device no PASIDs (see the causes below) */
+	PASID_SHIM_MISSING_PASIDS = 1 << 4,
+	/* EXDEV: the device is a bridge */
+	PASID_SHIM_MISSING_NOT_BRIDGE = 1 << 5,
+	/* EBUSY: an open file of pasid-shim has the device bound */
+	PASID_SHIM_MISSING_UNBOUND = 1 << 6,
+	/* EOPNOTSUPP: the IOMMU driver cannot attach paging domains to PASIDs */
+	PASID_SHIM_MISSING_PAGING_PASID = 1 << 7,
+	/* EOPNOTSUPP: (6.2-6.9) an IOMMU other than VT-d, or behind VMD */
+	PASID_SHIM_MISSING_GUARDED = 1 << 8,
+	/* EBUSY: (6.2-6.9) a kdump kernel */
+	PASID_SHIM_MISSING_NOT_KDUMP = 1 << 9,
+	/* EBUSY: exclusive: the device has a driver */
+	PASID_SHIM_MISSING_NO_DRIVER = 1 << 10,
+	/* ENXIO: shared: the device has no driver */
+	PASID_SHIM_MISSING_DRIVER = 1 << 11,
+	/* EBUSY: shared: its driver manages DMA itself (vfio-pci) */
+	PASID_SHIM_MISSING_DMA_API_DRIVER = 1 << 12,
+	/* causes of PASID_SHIM_MISSING_PASIDS, reported with it: */
+	/* the device has no PASID capability */
+	PASID_SHIM_MISSING_PASID_CAP = 1 << 16,
+	/* VT-d: not in scalable mode (boot with intel_iommu=on,sm_on) */
+	PASID_SHIM_MISSING_SCALABLE = 1 << 17,
+};
+
+/**
+ * struct pasid_shim_check - ioctl(PASID_SHIM_CHECK)
+ * @size: sizeof(struct pasid_shim_check)
+ * @flags: 0 to judge a shared BIND, PASID_SHIM_BIND_EXCLUSIVE an exclusive one
+ * @name_uptr: NUL-terminated PCI device name, as for BIND
+ * @out_iommu: enum pasid_shim_iommu
+ * @out_have: PASID_SHIM_HAVE_*
+ * @out_missing: PASID_SHIM_MISSING_*; 0: BIND with @flags would succeed now
+ * @out_max_pasid_log2: bits of PASID the IOMMU gives the device (0: none;
+ *	BIND's out_max_pasid is 1 << this), as mainline's IOMMU_GET_HW_INFO
+ * @out_dev_pasid_width: the Max PASID Width of the device's PASID capability
+ * @out_group_devices: devices in the device's IOMMU group (0: none yet)
+ * @out_vtd_cap: VT-d: the unit's Capability Register (0 otherwise)
+ * @out_vtd_ecap: VT-d: the unit's Extended Capability Register
+ * @out_driver: the bound driver's name, NUL-terminated ("" for none)
+ *
+ * Reports the device without binding it or changing anything: what
+ * BIND would find, for a user to see what is missing and why.
+ */
+struct pasid_shim_check {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 name_uptr;
+	__u32 out_iommu;
+	__u32 out_have;
+	__u32 out_missing;
+	__u32 out_max_pasid_log2;
+	__u32 out_dev_pasid_width;
+	__u32 out_group_devices;
+	__aligned_u64 out_vtd_cap;
+	__aligned_u64 out_vtd_ecap;
+	__u8 out_driver[PASID_SHIM_NAME_MAX];
+};
+
+#define PASID_SHIM_CHECK _IO(PASID_SHIM_TYPE, PASID_SHIM_CMD_CHECK)
 
 #endif /* _UAPI_LINUX_PASID_SHIM_H */
