@@ -30,7 +30,11 @@ import vtd  # noqa: E402
 # SLUB's "BUG cache (Tainted): ...", a hard lockup, list corruption, the
 # VT-d invalidation queue's errors (dmar.c: IQE, ITE, ICE) and faults,
 # and debugfs refusing a name it already has.
-SPLAT = re.compile(r"WARNING:|BUG:|Oops|Call Trace|lockdep|KASAN|UBSAN|"
+# lockdep's reports carry WARNING: or BUG: or INFO: headers (matched
+# below); the bare word is no report: a PROVE_RCU kernel boots with
+# "RCU lockdep checking is enabled".
+SPLAT = re.compile(r"WARNING:|BUG:|Oops|Call Trace|KASAN|UBSAN|"
+                   r"turning off the locking correctness validator|"
                    r"blocked for more than|"
                    r"possible circular locking|possible recursive locking|"
                    r"inconsistent lock state|suspicious RCU usage|"
