@@ -104,6 +104,21 @@ dkms_check() {
 		result "$([ $rc -eq 77 ] && [ "$lines" -eq 1 ] && echo ok || echo notok)" \
 			"dkms build for $old is skipped with exit 77 by the probes, in $lines line: $(grep -m1 'lacks' "$dkms_log") (rc $rc)"
 		[ $rc -eq 77 ] || tail -5 "$dkms_log" | sed 's/^/#   /'
+		# What the kernel's and its headers' postinst run: dkms 3.0's
+		# autoinstall fails (exit 11) over a skipped module unless
+		# dkms.conf keeps it out (dkms.conf, AUTOINSTALL). A scratch
+		# module tree holds the kernel's build link (--kernelsourcedir
+		# would stand for every kernel DKMS reads dkms.conf for).
+		local tree
+		tree=$(mktemp -d)
+		mkdir "$tree/$old" && ln -s "$okdir/build" "$tree/$old/build"
+		dkms autoinstall -k "$old" --installtree "$tree" >"$dkms_log" 2>&1
+		rc=$?
+		rm -rf "$tree"
+		lines=$(grep -c 'lacks' "$dkms_log")
+		result "$([ $rc -eq 0 ] && [ "$lines" -eq 1 ] && echo ok || echo notok)" \
+			"dkms autoinstall for $old (a kernel upgrade's hook) passes over the module: rc $rc, $lines line naming the API"
+		[ $rc -eq 0 ] || tail -5 "$dkms_log" | sed 's/^/#   /'
 	else
 		result notok "bookworm 6.1 headers fetched for the DKMS skip check"
 	fi
