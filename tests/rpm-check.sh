@@ -139,9 +139,10 @@ $(cd "$tmp/payload" && find . -mindepth 0 | sed "s|^\.|/usr/src/pasid-shim-$ver|
 	# DKMS from the DKMS package's payload, as the package's %post would
 	# run it, but in scratch source, DKMS and module trees.
 	kdirs=$(rpm_el9_kdirs)
-	if [ -z "$kdirs" ]; then
-		skip "DKMS build of dkms-pasid-shim's payload: no RHEL 9 kernel tree (no *.el9*.tar.xz in" \
-			"${PSHIM_EXTRA_KERNELS:-PSHIM_EXTRA_KERNELS, which is not set}${PSHIM_EXTRA_KERNELS:+ or its build-only/})"
+	if [ -z "${PSHIM_EXTRA_KERNELS:-}" ]; then
+		skip "DKMS build of dkms-pasid-shim's payload on a RHEL 9 tree: PSHIM_EXTRA_KERNELS is not set"
+	elif [ -z "$kdirs" ]; then
+		skip "DKMS build of dkms-pasid-shim's payload on a RHEL 9 tree: no *.el9*.tar.xz in $PSHIM_EXTRA_KERNELS or its build-only/"
 	fi
 	mkdir -p "$tmp/root"
 	(cd "$tmp/root" && rpm2cpio "$f" | cpio -idm --quiet)
