@@ -7,8 +7,13 @@
  * A payer (struct pshim_acct) is the pair (user or NULL, mm), shared by
  * every mapping made under it and cached in the file, so a MAP finds
  * its payer with one capability check and no allocation. MAP_MANY
- * decides the payer once and charges the sum of its buffers once
- * (pshim_charge_begin()); each buffer then draws on what was prepaid.
+ * decides the payer once per call and charges the sum of each chunk of
+ * buffers it copies in once (pshim_charge_prepay()); each buffer then
+ * draws on what was prepaid, and what is left is uncharged at the end.
+ * Prepaying per chunk, not the whole array, keeps what is charged ahead
+ * of pinning to the 16 buffers about to be pinned (a caller with
+ * CAP_IPC_LOCK has no limit to stop a sum of absurd lengths), and reads
+ * each element once.
  */
 #include <linux/capability.h>
 #include <linux/sched/mm.h>
@@ -81,21 +86,23 @@ void pshim_acct_uncharge(struct pshim_acct *acct, unsigned long npages)
 	atomic64_sub(npages, &acct->mm->pinned_vm);
 }
 
-/*
- * Decide the payer and prepay @npages if the limit allows; if it does
- * not, nothing is prepaid and each buffer is charged as it comes, so
- * those that fit are mapped and the first that does not fails alone.
- */
-int pshim_charge_begin(struct pshim_ctx *ctx, struct pshim_charge *chg,
-		       unsigned long npages)
+/* Decide the payer, once per MAP or MAP_MANY. */
+int pshim_charge_begin(struct pshim_ctx *ctx, struct pshim_charge *chg)
 {
 	chg->acct = pshim_acct_get(ctx);
-	if (!chg->acct)
-		return -ENOMEM;
 	chg->prepaid = 0;
+	return chg->acct ? 0 : -ENOMEM;
+}
+
+/*
+ * Prepay @npages if the limit allows; if it does not, nothing is
+ * prepaid and each buffer is charged as it comes, so those that fit are
+ * mapped and the first that does not fails alone.
+ */
+void pshim_charge_prepay(struct pshim_charge *chg, unsigned long npages)
+{
 	if (npages && !pshim_acct_charge(chg->acct, npages))
-		chg->prepaid = npages;
-	return 0;
+		chg->prepaid += npages;
 }
 
 /* Take @npages from what is prepaid, charging what is missing. */

@@ -193,8 +193,17 @@ static int pshim_device_assess(struct pci_dev *pdev, bool exclusive,
 	int ret;
 
 	lockdep_assert_held(&pshim_devices_lock);
-	if (!pshim_device_on_bus(dev))
-		miss |= PASID_SHIM_MISSING_PRESENT;
+	/*
+	 * Off the bus, the driver core is removing it: the IOMMU core may
+	 * be freeing dev->iommu right now (its REMOVED_DEVICE notifier runs
+	 * after ours, which we no longer hold back). Nothing else can be
+	 * looked at. On the bus, our notifier, which holds
+	 * pshim_devices_lock before that one runs, keeps dev->iommu alive.
+	 */
+	if (!pshim_device_on_bus(dev)) {
+		r->out_missing = PASID_SHIM_MISSING_PRESENT;
+		return 0;
+	}
 	/* A device being added may be about to join its group. */
 	if (pshim_adding)
 		miss |= PASID_SHIM_MISSING_SETTLED;

@@ -139,30 +139,17 @@ err_free:
 	return ret;
 }
 
-/* Pages the well-formed buffers at the head of the array ask for. */
-static unsigned long
-pshim_domain_map_pages(const struct pasid_shim_map_entry __user *uentries,
-		       u32 num)
+/* Pages the chunk's buffers ask for, counting only lengths MAP accepts. */
+static unsigned long pshim_domain_map_pages(const struct pasid_shim_map_entry *e,
+					    u32 n)
 {
-	struct pasid_shim_map_entry e[PSHIM_MAP_CHUNK];
-	unsigned long total = 0, npages;
-	u32 seen = 0, n, got, i;
+	unsigned long total = 0;
+	u32 i;
 
-	while (seen < num) {
-		n = min_t(u32, num - seen, ARRAY_SIZE(e));
-		got = pshim_copy_entries(e, uentries + seen, n, sizeof(*e));
-		for (i = 0; i < got; i++) {
-			if (!e[i].length || !PAGE_ALIGNED(e[i].length))
-				return total;
-			npages = e[i].length >> PAGE_SHIFT;
-			if (check_add_overflow(total, npages, &total))
-				return ULONG_MAX;
-		}
-		if (got < n || fatal_signal_pending(current))
-			return total;
-		seen += n;
-		cond_resched();
-	}
+	for (i = 0; i < n; i++)
+		if (e[i].length && PAGE_ALIGNED(e[i].length) &&
+		    check_add_overflow(total, (unsigned long)(e[i].length >> PAGE_SHIFT), &total))
+			return 0;
 	return total;
 }
 
@@ -176,7 +163,7 @@ int pshim_domain_map_many(struct pshim_ctx *ctx, struct pshim_domain *dom,
 	int ret;
 
 	*done = 0;
-	ret = pshim_charge_begin(ctx, &chg, pshim_domain_map_pages(uentries, num));
+	ret = pshim_charge_begin(ctx, &chg);
 	if (ret)
 		return ret;
 	while (*done < num && !ret) {
@@ -186,6 +173,8 @@ int pshim_domain_map_many(struct pshim_ctx *ctx, struct pshim_domain *dom,
 		}
 		n = min_t(u32, num - *done, ARRAY_SIZE(e));
 		got = pshim_copy_entries(e, uentries + *done, n, sizeof(*e));
+		/* One charge for the chunk; what it does not map is refunded. */
+		pshim_charge_prepay(&chg, pshim_domain_map_pages(e, got));
 		for (i = 0; i < got && !ret; i++) {
 			ret = pshim_domain_map(dom, &e[i], prot, &chg);
 			if (!ret)

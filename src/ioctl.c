@@ -161,7 +161,7 @@ static int pshim_ioctl_map(struct pshim_ucmd *ucmd)
 	dom = pshim_get_domain(ucmd->ctx, cmd->domain_id);
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
-	ret = pshim_charge_begin(ucmd->ctx, &chg, 0);
+	ret = pshim_charge_begin(ucmd->ctx, &chg);
 	if (ret)
 		return ret;
 	ret = pshim_domain_map(dom, &e, prot, &chg);
@@ -477,6 +477,12 @@ long pshim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		return ret;
 	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
+	/*
+	 * copy_struct_from_user() reads a tail beyond the kernel's struct to
+	 * see that it is zero, in one pass: no struct grows past a page.
+	 */
+	if (ucmd.user_size > PAGE_SIZE)
+		return -E2BIG;
 	ucmd.cmd = &buf;
 	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
 				    ucmd.user_size);

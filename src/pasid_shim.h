@@ -73,8 +73,8 @@ struct pshim_charge {
 };
 
 /* acct.c: who pays for pinned pages */
-int pshim_charge_begin(struct pshim_ctx *ctx, struct pshim_charge *chg,
-		       unsigned long npages);
+int pshim_charge_begin(struct pshim_ctx *ctx, struct pshim_charge *chg);
+void pshim_charge_prepay(struct pshim_charge *chg, unsigned long npages);
 int pshim_charge_take(struct pshim_charge *chg, unsigned long npages);
 void pshim_charge_refund(struct pshim_charge *chg, unsigned long npages);
 void pshim_charge_end(struct pshim_charge *chg);
@@ -304,7 +304,7 @@ int pshim_domain_map(struct pshim_domain *dom,
  * @prot: as pshim_domain_map()
  * @done: buffers mapped; uentries[*done] failed unless *done == @num
  *
- * The payer is decided, and the sum of the lengths charged, once.
+ * The payer is decided once, and each chunk's lengths charged at once.
  * Return: 0 or the failing buffer's errno.
  */
 int pshim_domain_map_many(struct pshim_ctx *ctx, struct pshim_domain *dom,
