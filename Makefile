@@ -115,7 +115,7 @@ LIB_VERSION := $(VERSION)
 LIBDIR ?= $(PREFIX)/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 TOOL_CFLAGS := -O2 -g -Wall -Wextra -Werror -Iinclude/uapi -Itools -DPSHIM_VERSION='"$(VERSION)"'
 
-tools: tools/pasidctl tools/pasid-shim.pc
+tools: tools/pasidctl tools/pasid-shim.pc tools/pasidctl.bash-completion
 
 tools/libpasidshim.so.$(LIB_VERSION): tools/libpasidshim.c tools/libpasidshim.map $(TOOL_HDRS)
 	$(USER_CC) $(TOOL_CFLAGS) -fPIC $(CFLAGS) -shared -Wl,-soname,libpasidshim.so.0 \
@@ -126,12 +126,18 @@ tools/libpasidshim.so.$(LIB_VERSION): tools/libpasidshim.c tools/libpasidshim.ma
 tools/pasidctl: tools/pasidctl.c tools/libpasidshim.so.$(LIB_VERSION) $(TOOL_HDRS)
 	$(USER_CC) $(TOOL_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tools/pasidctl.c -Ltools -lpasidshim
 
+# The bash completion: pasidctl prints it from its own command table.
+tools/pasidctl.bash-completion: tools/pasidctl
+	LD_LIBRARY_PATH=tools tools/pasidctl completion bash >$@
+
 tools/pasid-shim.pc: tools/pasid-shim.pc.in VERSION
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< >$@
 
 install: tools
 	install -D -m 0755 tools/pasidctl $(DESTDIR)$(PREFIX)/sbin/pasidctl
 	install -D -m 0644 tools/pasidctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/pasidctl.8
+	install -D -m 0644 tools/pasidctl.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/pasidctl
 	install -D -m 0644 tools/libpasidshim.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libpasidshim.so.$(LIB_VERSION)
 	ln -sf libpasidshim.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libpasidshim.so.0
 	ln -sf libpasidshim.so.0 $(DESTDIR)$(LIBDIR)/libpasidshim.so
