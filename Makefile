@@ -8,7 +8,8 @@ OUT := build/$(KREL)
 
 # One version for the module (Kbuild), libpasidshim, pasidctl, its man
 # page and the Python module (tools/gen-contract writes it into theirs).
-VERSION := $(shell cat VERSION)
+VERSION := $(shell cat VERSION 2>/dev/null || \
+	sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/null)
 
 USER_CC ?= gcc
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread -Iinclude/uapi -Itests/guest \
