@@ -24,7 +24,7 @@ TOOL_SRCS := tools/pasidctl.c tools/libpasidshim.c
 TOOL_HDRS := tools/libpasidshim.h tools/pshim_contract.h include/uapi/linux/pasid_shim.h
 PREFIX ?= /usr
 
-.PHONY: contract journey helper all bench bench-full fuzz torture scale tools install module modules clean-module dkms-install dkms-remove guest-artifacts check demo clean distclean
+.PHONY: contract journey helper all bench bench-full fuzz torture scale tools install module modules clean-module dkms-source dkms-install dkms-remove rpm guest-artifacts check demo clean distclean
 
 all: module
 
@@ -46,6 +46,20 @@ helper:
 clean-module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
+# The DKMS source: what DKMS needs to probe a kernel and build the
+# module for it. This list is the only one: make dkms-install,
+# debian/rules and rpm/pasid-shim.spec all copy it with dkms-source.
+DKMS_PAYLOAD := Kbuild Makefile dkms.conf src include \
+	scripts/lib.sh scripts/probe scripts/dkms-probe scripts/probes
+
+# Copy the DKMS source into DKMS_DEST (without build leftovers).
+dkms-source:
+	@test -n "$(DKMS_DEST)" || { echo "usage: make dkms-source DKMS_DEST=DIR"; exit 1; }
+	mkdir -p $(DKMS_DEST)
+	cp -r --parents $(DKMS_PAYLOAD) $(DKMS_DEST)/
+	find $(DKMS_DEST) \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' \) -delete
+
 # Install from this checkout through DKMS, for every installed kernel
 # now and later ones by DKMS's own hooks; dkms-remove undoes it all.
 DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
@@ -53,9 +67,7 @@ DKMS_SRC := /usr/src/pasid-shim-$(DKMS_VERSION)
 
 dkms-install:
 	rm -rf $(DKMS_SRC)
-	mkdir -p $(DKMS_SRC)/scripts
-	cp -r Kbuild Makefile dkms.conf src include $(DKMS_SRC)/
-	cp -r scripts/lib.sh scripts/probe scripts/probes $(DKMS_SRC)/scripts/
+	$(MAKE) -s dkms-source DKMS_DEST=$(DKMS_SRC)
 	dkms add pasid-shim/$(DKMS_VERSION)
 	@for b in /lib/modules/*/build; do \
 		k=$${b%/build}; k=$${k##*/}; \
@@ -77,10 +89,25 @@ $(CONTRACT_OUT) &: tools/contract.py tools/gen-contract VERSION include/uapi/lin
 contract:
 	tools/gen-contract
 
-# What the target kernel offers; rerun when a probe changes.
+# RPMs for the RHEL family (rpm/pasid-shim.spec) from the checkout's
+# tracked files, into RPM_TOPDIR/RPMS and SRPMS; RPMBUILD_FLAGS adds
+# rpmbuild options (--define ..., --nodeps).
+RPM_TOPDIR ?= $(CURDIR)/build/rpm
+rpm:
+	rm -rf $(RPM_TOPDIR)
+	mkdir -p $(RPM_TOPDIR)/SOURCES
+	git ls-files -z | tar --null -T - --transform 's,^,pasid-shim-$(DKMS_VERSION)/,' \
+		-czf $(RPM_TOPDIR)/SOURCES/pasid-shim-$(DKMS_VERSION).tar.gz
+	rpmbuild -ba --define '_topdir $(RPM_TOPDIR)' $(RPMBUILD_FLAGS) rpm/pasid-shim.spec
+
+# What the target kernel offers; rerun when a probe changes. Under DKMS
+# the probes already ran for this kernel when dkms.conf was read, and
+# PROBES_FROM names their header (scripts/dkms-probe).
 $(OUT)/compat_probes.h: $(wildcard scripts/probes/*.c) scripts/probe
 	@test -n "$(KREL)" || { echo "no kernel build tree at KDIR=$(KDIR)"; exit 1; }
-	scripts/probe $(KDIR) $@
+	@if [ -f "$(PROBES_FROM)" ]; then echo "cp $(PROBES_FROM) $@"; \
+		mkdir -p $(OUT) && cp $(PROBES_FROM) $@; \
+	else echo "scripts/probe $(KDIR) $@"; scripts/probe $(KDIR) $@; fi
 
 # What scripts/vm-run puts into a guest, kept per kernel release. The
 # modules build with the kernel's own gcc (scripts/kmake: on the host,

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The DKMS round trip on the host, sourced by tests/run-checks (uses its
-# result()). Kernel headers are installed for real through apt, so
+# result() and skip()). Kernel headers are installed for real through apt, so
 # DKMS's own header_postinst.d hook runs; their linux-image dependency
 # is met by a test-only stand-in package, because a real image drags in
 # initramfs-tools and udev, which would upgrade systemd on the host.
@@ -77,6 +77,9 @@ dkms_check() {
 		[ -x "/usr/src/linux-headers-$k1/scripts/sign-file" ]; then
 		signer=$(modinfo -F signer "$ko" 2>/dev/null)
 		result "$([ -n "$signer" ] && echo ok || echo notok)" "DKMS signed it with its MOK key (signer: ${signer:-none})"
+	else
+		skipped=$((skipped + 1)) n=$((n + 1))
+		echo "ok $n - # SKIP DKMS's MOK signing: no sign-file in linux-kbuild or the headers of $k1"
 	fi
 
 	# A kernel upgrade: DKMS's own hook builds the module, no command from us.
@@ -91,18 +94,42 @@ dkms_check() {
 		sed 's/^/#   /' "$dkms_log.err" | tail -5
 	fi
 
-	# An older kernel is skipped (exit 77), never failed, so it never
-	# blocks an upgrade. Its headers cannot be installed here without
-	# upgrading linux-libc-dev, so DKMS gets the unpacked tree instead.
-	local okdir rc
+	# A kernel without the PASID API is skipped (exit 77), never failed,
+	# so it never blocks an upgrade: the probes decide (dkms.conf), with
+	# one line naming what is missing. Its headers cannot be installed
+	# here without upgrading linux-libc-dev, so DKMS gets the unpacked
+	# tree instead.
+	local okdir rc lines
 	if [ -n "$old" ] && okdir=$("$PSHIM_TOP/scripts/fetch-kernel" "$old"); then
 		dkms build "pasid-shim/$ver" -k "$old" --kernelsourcedir "$okdir/build" >"$dkms_log" 2>&1
 		rc=$?
-		result "$([ $rc -eq 77 ] && echo ok || echo notok)" \
-			"dkms build for $old is skipped with exit 77 (got $rc: $(grep -m1 -i 'exclusive' "$dkms_log"))"
+		lines=$(grep -c 'lacks' "$dkms_log")
+		result "$([ $rc -eq 77 ] && [ "$lines" -eq 1 ] && echo ok || echo notok)" \
+			"dkms build for $old is skipped with exit 77 by the probes, in $lines line: $(grep -m1 'lacks' "$dkms_log") (rc $rc)"
+		[ $rc -eq 77 ] || tail -5 "$dkms_log" | sed 's/^/#   /'
+		# What the kernel's and its headers' postinst run: dkms 3.0's
+		# autoinstall fails (exit 11) over a skipped module unless
+		# dkms.conf keeps it out (dkms.conf, AUTOINSTALL). A scratch
+		# module tree holds the kernel's build link (--kernelsourcedir
+		# would stand for every kernel DKMS reads dkms.conf for).
+		local tree
+		tree=$(mktemp -d)
+		mkdir "$tree/$old" && ln -s "$okdir/build" "$tree/$old/build"
+		dkms autoinstall -k "$old" --installtree "$tree" >"$dkms_log" 2>&1
+		rc=$?
+		rm -rf "$tree"
+		lines=$(grep -c 'lacks' "$dkms_log")
+		result "$([ $rc -eq 0 ] && [ "$lines" -eq 1 ] && echo ok || echo notok)" \
+			"dkms autoinstall for $old (a kernel upgrade's hook) passes over the module: rc $rc, $lines line naming the API"
+		[ $rc -eq 0 ] || tail -5 "$dkms_log" | sed 's/^/#   /'
 	else
 		result notok "bookworm 6.1 headers fetched for the DKMS skip check"
 	fi
+
+	# Kernels that build but do not boot in the rig (RHEL 9.6's tree):
+	# DKMS builds them whatever their version string says, and installs
+	# into a scratch module tree (they have no /lib/modules here).
+	dkms_build_only "$ver"
 
 	make -s -C "$PSHIM_TOP" dkms-remove >"$dkms_log" 2>&1
 	local left
@@ -118,6 +145,55 @@ dkms_check() {
 	fi
 	dkms_purge "$k1" "$k2"
 	rm -f "$dkms_log" "$dkms_log.err"
+}
+
+# The tarballs of PSHIM_EXTRA_KERNELS/build-only, unpacked by
+# fetch-kernel (cached), one kernel directory per line.
+build_only_kdirs() {
+	local t
+	for t in "${PSHIM_EXTRA_KERNELS:-/nonexistent}"/build-only/*.tar.xz; do
+		[ -f "$t" ] || continue
+		"$PSHIM_TOP/scripts/fetch-kernel" "file:$t" || echo "FAILED:$t"
+	done
+}
+
+# What is missing when a check on build-only kernels cannot run.
+build_only_missing() {
+	if [ -z "${PSHIM_EXTRA_KERNELS:-}" ]; then
+		echo "PSHIM_EXTRA_KERNELS is not set"
+	else
+		echo "no $PSHIM_EXTRA_KERNELS/build-only/*.tar.xz"
+	fi
+}
+
+# dkms build and install (into a scratch tree) of the added module for
+# each build-only kernel; dkms remove takes it out again.
+dkms_build_only() { # version
+	local ver=$1 kdir kv rc ko kf tree
+	local kdirs
+	kdirs=$(build_only_kdirs)
+	if [ -z "$kdirs" ]; then
+		skip "DKMS on build-only kernels: $(build_only_missing)"
+		return
+	fi
+	for kdir in $kdirs; do
+		case $kdir in FAILED:*) result notok "build-only kernel ${kdir#FAILED:} unpacked"; continue ;; esac
+		kv=$(basename "$kdir")
+		tree=$(mktemp -d)
+		mkdir "$tree/$kv"
+		dkms build "pasid-shim/$ver" -k "$kv" --kernelsourcedir "$kdir/build" >"$dkms_log" 2>&1 &&
+			dkms install "pasid-shim/$ver" -k "$kv" --kernelsourcedir "$kdir/build" \
+				--installtree "$tree" --no-depmod >>"$dkms_log" 2>&1
+		rc=$?
+		ko=$(find "$tree/$kv" -name 'pasid_shim.ko*' | head -n 1)
+		kf=$(modinfo -F kernel_features "$ko" 2>/dev/null)
+		result "$([ $rc -eq 0 ] && [ -n "$kf" ] && echo ok || echo notok)" \
+			"dkms build and install for $kv (build only): ${ko:+${ko#"$tree/"}, }kernel_features: ${kf:-none} (rc $rc)"
+		[ $rc -eq 0 ] || tail -8 "$dkms_log" | sed 's/^/#   /'
+		dkms remove "pasid-shim/$ver" -k "$kv" --kernelsourcedir "$kdir/build" \
+			--installtree "$tree" --no-depmod >>"$dkms_log" 2>&1
+		rm -rf "$tree"
+	done
 }
 
 # The Debian packages, built from the tree and installed on the host

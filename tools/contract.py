@@ -222,25 +222,30 @@ SECTIONS = [
         row("REPORT", "0", "the device is reported: `out_missing` 0 if a BIND with these "
             "`flags` would succeed now, else each requirement not met",
             mainline="0, for a device bound to iommufd only; no verdict"),
-        row("NODEV", "ENODEV", "no PCI device of that name", mainline="n/a",
-            meaning="no such PCI device"),
+        row("NODEV", "ENODEV", "no PCI device of that name, or it is being removed",
+            mainline="n/a", meaning="no such PCI device, or it is being removed"),
         row("NAMEFAULT", "EFAULT", "bad `name_uptr`", mainline="n/a"),
         row("NAMELONG", "EINVAL", "name not NUL-terminated within `PASID_SHIM_NAME_MAX` "
             "bytes", mainline="n/a", meaning="name longer than @NAME_LEN@ characters"),
         row("FLAG", "EOPNOTSUPP", "a flag other than `PASID_SHIM_BIND_EXCLUSIVE`",
             mainline="EOPNOTSUPP"),
+        row("NOMEM", "ENOMEM", "no memory to read the IOMMU's registers", mainline="n/a",
+            untested="only an allocation failure provokes it (the fail-nth sweep on the "
+            "debug kernel, tests/guest/failnth.c, injects them)"),
         row("OLD", "ENOTTY", "a module older than 0.3.0", mainline="-",
             meaning="this module is older than 0.3.0 and has no CHECK",
             untested="the suite loads this tree's module"),
     ]),
     Section("DOMAIN_ALLOC", ["DOMAIN_ALLOC"], "PASID_SHIM_DOMAIN_ALLOC",
             mainline_head="mainline (IOMMU_HWPT_ALLOC)", rows=[
+        row("NODEV", "ENOENT", "`dev_id` unknown or not a device", mainline="ENOENT"),
         row("QUOTA", "EDQUOT", "the file holds `max_domains_per_file` domains already "
-            "(module parameter, default 65536)", mainline="- (the memory cgroup)",
+            "(see [Limits](#limits))", bold=True, mainline="none (memory cgroup only)",
             meaning="this file holds max_domains_per_file domains already",
             fix="DESTROY domains, or raise /sys/module/pasid_shim/parameters/"
                 "max_domains_per_file",
             header="max_domains_per_file domains (EDQUOT beyond)"),
+        row("GONE", "ENODEV", "device gone", mainline="n/a"),
         row("DRIVER", "its errno", "the IOMMU driver cannot allocate one", mainline="its errno"),
     ]),
     Section("MAP", ["MAP"], "PASID_SHIM_MAP", mainline_head="mainline (IOMMU_IOAS_MAP)", rows=[
@@ -285,8 +290,8 @@ SECTIONS = [
         row("WRAP", "EOVERFLOW", "range wraps", mainline="EOVERFLOW", meaning="the range wraps"),
         row("EMPTY", "ENOENT", "nothing mapped in the range", mainline="ENOENT",
             meaning="nothing mapped in the range"),
-        row("INTR", "EINTR", "a fatal signal arrived (what was unmapped stays unmapped)",
-            mainline="-", untested=SIGNAL),
+        row("INTR", "EINTR", "a fatal signal arrived; what was unmapped stays unmapped, the "
+            "rest stays mapped", mainline="-", untested=SIGNAL),
     ]),
     Section("ATTACH", ["ATTACH", "REPLACE"], "PASID_SHIM_ATTACH / PASID_SHIM_REPLACE", rows=[
         row("RANGE", ("EINVAL", "EINVAL"), "`pasid` 0 or `>= out_max_pasid`",
@@ -355,10 +360,16 @@ SECTIONS = [
         row("DEVICE", "0", "a device (also one that went away): detaches all its PASIDs, "
             "releases exclusive ownership, unbinds",
             mainline="a device cannot be destroyed (EBUSY); closing the VFIO fd does this"),
-        row("INTR", "EINTR", "a fatal signal arrived while it detached or unmapped (what is "
-            "done stays done)", mainline="-", untested=SIGNAL),
+        row("INTR", "EINTR", "a fatal signal arrived while unmapping or detaching; the object "
+            "stays, with what is left (close() finishes the job)", mainline="-", untested=SIGNAL),
+        row("UNKNOWN", "ENOENT", "unknown ID", mainline="ENOENT"),
     ]),
     Section("PASID_ALLOC", ["PASID_ALLOC"], "PASID_SHIM_PASID_ALLOC", rows=[
+        row("QUOTA", "EDQUOT", "the file holds `max_pasids_per_file` PASIDs already (see "
+            "[Limits](#limits))", meaning="this file holds max_pasids_per_file PASIDs already",
+            fix="PASID_FREE some, or raise /sys/module/pasid_shim/parameters/"
+                "max_pasids_per_file",
+            header="max_pasids_per_file of them (EDQUOT beyond)"),
         row("FULL", "ENOSPC", "the kernel's PASID space (below the device's width) is used up",
             meaning="the kernel's PASID space is used up",
             untested="would need all 2^20 - 1 PASIDs of the guest"),
@@ -366,11 +377,7 @@ SECTIONS = [
             meaning="this kernel has no global PASID allocator (before 6.6)",
             fix="choose PASIDs yourself, or a 6.6 or later kernel",
             untested="no tested kernel is older than 6.6"),
-        row("QUOTA", "EDQUOT", "the file holds `max_pasids_per_file` PASIDs (module parameter, "
-            "default 4096)", meaning="this file holds max_pasids_per_file PASIDs already",
-            fix="PASID_FREE some, or raise /sys/module/pasid_shim/parameters/"
-                "max_pasids_per_file",
-            header="max_pasids_per_file of them (EDQUOT beyond)"),
+        row("GONE", "ENODEV", "device gone"),
     ]),
     Section("PASID_FREE", ["PASID_FREE"], "PASID_SHIM_PASID_FREE", rows=[
         row("NOTMINE", "ENOENT", "not a PASID this file allocated",

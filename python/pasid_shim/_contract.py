@@ -44,7 +44,7 @@ MEANINGS = {
     ('BIND', 'EINTR'):
         'a fatal signal arrived',
     ('CHECK', 'ENODEV'):
-        'no such PCI device',
+        'no such PCI device, or it is being removed',
     ('CHECK', 'EINVAL'):
         'name longer than 31 characters',
     ('CHECK', 'ENOTTY'):
@@ -257,12 +257,12 @@ MEANINGS = {
         'no object with that ID in this file, or one of the wrong kind',
     ('DESTROY', 'EINTR'):
         'a fatal signal arrived',
+    ('PASID_ALLOC', 'EDQUOT'):
+        'this file holds max_pasids_per_file PASIDs already',
     ('PASID_ALLOC', 'ENOSPC'):
         "the kernel's PASID space is used up",
     ('PASID_ALLOC', 'EOPNOTSUPP'):
         'this kernel has no global PASID allocator (before 6.6); unknown flag or non-zero reserved field',
-    ('PASID_ALLOC', 'EDQUOT'):
-        'this file holds max_pasids_per_file PASIDs already',
     ('PASID_ALLOC', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('PASID_ALLOC', 'E2BIG'):

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -26,9 +27,40 @@
 #include "libpasidshim.h"
 #include "pshim_contract.h"
 
+/*
+ * What every process of a test program adds to, forked children too
+ * (t_init() puts it in shared memory):
+ *  - results: its TAP lines and hardware checks, which t_done() prints
+ *    as the program's plan; the host compares it with what it counted,
+ *    so a program that stops early, even with status 0, fails;
+ *  - calls: the ioctls made, for the reliability summary;
+ *  - faults: the faults the program injected and saw happen (a SIGKILL
+ *    delivered, a device removed under a binding, a call refused over
+ *    a limit ...), counted where they happen, never a constant.
+ */
+struct t_counts {
+	long results, calls, faults;
+};
+
+static struct t_counts t_local_counts, *t_sh = &t_local_counts;
+static pid_t t_main_pid;
 static int t_failed;
-static long t_calls;		/* ioctls this process made */
 static const char *t_dev;	/* PCI name of the PASID-capable endpoint */
+
+static inline void t_count(long *c)
+{
+	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+static inline void t_call(void)
+{
+	t_count(&t_sh->calls);
+}
+
+static inline void t_fault(void)
+{
+	t_count(&t_sh->faults);
+}
 
 static inline void t_result(int ok, const char *fmt, ...)
 {
@@ -40,6 +72,7 @@ static inline void t_result(int ok, const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
+	t_count(&t_sh->results);
 	if (!ok)
 		t_failed = 1;
 }
@@ -49,12 +82,27 @@ static inline void t_skip(const char *why)
 {
 	printf("ok - # SKIP %s\n", why);
 	fflush(stdout);
+	t_count(&t_sh->results);
+}
+
+/* fork(), or the end of the program: a child that never ran tests nothing. */
+static inline pid_t t_fork(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		printf("Bail out! fork: %s\n", strerror(errno));
+		exit(1);
+	}
+	return pid;
 }
 
 /* An ioctl's return: 0 or -errno. */
 static inline int t_ioctl(int fd, unsigned long cmd, void *arg)
 {
-	t_calls++;
+	t_call();
 	return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
@@ -83,18 +131,43 @@ static inline void t_row(int got, int want, const char *row, const char *what)
 	t_expect(got, want, d);
 }
 
-/* Ask the host to check the hardware; returns 1 if it said ok. */
+/* The description the next hardware check's TAP line carries. */
+static char t_hw_label[256];
+
+static inline void t_hw_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t_hw_label, sizeof(t_hw_label), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Ask the host to check the hardware; returns 1 if it said ok. The host
+ * decides, counts and prints the result (with the t_hw_say() label): the
+ * guest does not echo it as a second test.
+ */
 static inline int t_hw(const char *fmt, ...)
 {
 	char line[256];
+	const char *c;
 	va_list ap;
 
 	printf("@@PSHIM CHECK {");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
+	if (t_hw_label[0]) {
+		printf(",\"desc\":\"");
+		for (c = t_hw_label; *c; c++)
+			printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+		printf("\"");
+		t_hw_label[0] = 0;
+	}
 	printf("}\n");
 	fflush(stdout);
+	t_count(&t_sh->results);
 	if (!fgets(line, sizeof(line), stdin)) {
 		printf("# no answer from the host to a hardware check\n");
 		exit(2);
@@ -116,13 +189,51 @@ static inline void t_hw_scope(void)
 	t_scope++;
 }
 
-static inline int t_hw_pasid(unsigned int pasid, int present, const char *table)
+static inline int t_hw_pasid_on(const char *dev, unsigned int pasid, int present,
+				const char *table)
 {
 	if (!present)
 		return t_hw("\"check\":\"pasid\",\"dev\":\"%s\",\"pasid\":%u,\"present\":false",
-			    t_dev, pasid);
+			    dev, pasid);
 	return t_hw("\"check\":\"pasid\",\"dev\":\"%s\",\"pasid\":%u,\"present\":true,\"table\":\"%s\",\"scope\":\"%d.%d\"",
-		    t_dev, pasid, table, (int)getpid(), t_scope);
+		    dev, pasid, table, (int)getpid(), t_scope);
+}
+
+static inline int t_hw_pasid(unsigned int pasid, int present, const char *table)
+{
+	return t_hw_pasid_on(t_dev, pasid, present, table);
+}
+
+/* The whole PASID table of dev holds no entry (PASID 0, the RID's, aside). */
+static inline int t_hw_empty(const char *dev)
+{
+	return t_hw("\"check\":\"pasid_set\",\"dev\":\"%s\",\"pasids\":[]", dev);
+}
+
+/*
+ * Before a device goes away: the host remembers where its PASID
+ * directory is (as name), and checks that the table holds exactly the
+ * PASIDs of the JSON list (t_hw_mark) or lo..hi (t_hw_mark_range): they
+ * are in the hardware now. After: t_hw_cleared(name) reads that very
+ * memory (intel-iommu frees it with the device without clearing it) for
+ * an entry left, one nobody detached before the device went.
+ */
+static inline int t_hw_mark(const char *dev, const char *name, const char *list)
+{
+	return t_hw("\"check\":\"pasid_mark\",\"dev\":\"%s\",\"as\":\"%s\",\"pasids\":%s",
+		    dev, name, list);
+}
+
+static inline int t_hw_mark_range(const char *dev, const char *name, unsigned int lo,
+				  unsigned int hi)
+{
+	return t_hw("\"check\":\"pasid_mark\",\"dev\":\"%s\",\"as\":\"%s\",\"range\":[%u,%u]",
+		    dev, name, lo, hi);
+}
+
+static inline int t_hw_cleared(const char *name)
+{
+	return t_hw("\"check\":\"pasid_cleared\",\"as\":\"%s\"", name);
 }
 
 /*
@@ -150,14 +261,14 @@ static inline int t_hw_translate(unsigned int pasid, uint64_t iova,
 static inline int t_map(int fd, uint32_t dom, void *va, uint64_t len, uint64_t iova,
 			uint32_t flags)
 {
-	t_calls++;
+	t_call();
 	return pshim_map(fd, dom, va, len, iova, flags);
 }
 
 static inline int t_unmap(int fd, uint32_t dom, uint64_t iova, uint64_t len,
 			  uint64_t *unmapped)
 {
-	t_calls++;
+	t_call();
 	return pshim_unmap(fd, dom, iova, len, unmapped);
 }
 
@@ -204,8 +315,11 @@ static inline void t_expect_no_leak(const char *after)
 		 after, d, m, a, p, g);
 }
 
-/* A line for make check's reliability summary of one family of tests. */
-static inline void t_reliability(const char *family, long calls, long faults)
+/*
+ * A line for make check's reliability summary of one family of tests:
+ * the calls and faults of every process of the program, the leaks left.
+ */
+static inline void t_reliability(const char *family)
 {
 	long leaks = 0;
 	const char *k[] = { "devices", "domains", "attachments", "pinned_pages", "pasids" };
@@ -213,8 +327,9 @@ static inline void t_reliability(const char *family, long calls, long faults)
 
 	for (i = 0; i < 5; i++)
 		leaks += t_stat(k[i]) > 0 ? t_stat(k[i]) : 0;
-	printf("# reliability: %s calls=%ld faults=%ld leaks=%ld\n", family, calls,
-	       faults, leaks);
+	printf("# reliability: %s calls=%ld faults=%ld leaks=%ld\n", family,
+	       __atomic_load_n(&t_sh->calls, __ATOMIC_RELAXED),
+	       __atomic_load_n(&t_sh->faults, __ATOMIC_RELAXED), leaks);
 }
 
 static inline int t_open(void)
@@ -233,20 +348,20 @@ static inline int t_bind(int fd, const char *name, uint32_t *dev_id, uint32_t *m
 {
 	uint32_t m;
 
-	t_calls++;
+	t_call();
 	return pshim_bind(fd, name, dev_id, max ? max : &m);
 }
 
 static inline int t_domain_alloc(int fd, uint32_t dev_id, uint32_t *dom)
 {
-	t_calls++;
+	t_call();
 	return pshim_domain_alloc(fd, dev_id, dom);
 }
 
 static inline int t_attach_cmd(int fd, unsigned long cmd, uint32_t dev_id,
 			       uint32_t pasid, uint32_t dom, uint32_t *old)
 {
-	t_calls++;
+	t_call();
 	if (cmd == PASID_SHIM_REPLACE)
 		return pshim_replace(fd, dev_id, pasid, dom, old);
 	return pshim_attach(fd, dev_id, pasid, dom);
@@ -259,13 +374,13 @@ static inline int t_attach(int fd, uint32_t dev_id, uint32_t pasid, uint32_t dom
 
 static inline int t_detach(int fd, uint32_t dev_id, uint32_t pasid)
 {
-	t_calls++;
+	t_call();
 	return pshim_detach(fd, dev_id, pasid);
 }
 
 static inline int t_destroy(int fd, uint32_t id)
 {
-	t_calls++;
+	t_call();
 	return pshim_destroy(fd, id);
 }
 
@@ -283,18 +398,59 @@ static inline int t_drop_cap(int cap)
 	return syscall(SYS_capset, &h, d) ? -1 : 0;
 }
 
+/*
+ * A positive control on dev (bound shared, so with its driver): a PASID
+ * attached there is in the hardware, so the device's name, its context
+ * entry and the host's walk are right, and it is gone after DESTROY,
+ * before a test claims "nothing left" on that device.
+ */
+static inline void t_control(const char *dev, const char *what)
+{
+	uint32_t id, max, dom;
+	int fd = t_open();
+
+	t_expect(t_bind(fd, dev, &id, &max), 0, what);
+	t_expect(t_domain_alloc(fd, id, &dom), 0, "DOMAIN_ALLOC");
+	t_expect(t_attach(fd, id, 1, dom), 0, "ATTACH pasid 1");
+	t_hw_say("%s: pasid 1 of %s is in the hardware", what, dev);
+	t_hw_pasid_on(dev, 1, 1, "control");
+	t_expect(t_destroy(fd, id), 0, "DESTROY");
+	t_hw_say("%s: and gone after DESTROY", what);
+	t_hw_pasid_on(dev, 1, 0, NULL);
+	t_hw_scope();
+	close(fd);
+}
+
 static inline void t_init(void)
 {
+	struct t_counts *sh;
+
 	t_dev = getenv("PSHIM_DEV");
 	if (!t_dev) {
 		printf("Bail out! PSHIM_DEV not set (run under scripts/vm-run)\n");
 		exit(1);
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED) {
+		printf("Bail out! mmap: %s\n", strerror(errno));
+		exit(1);
+	}
+	*sh = *t_sh;
+	t_sh = sh;
+	t_main_pid = getpid();
 }
 
+/*
+ * The end of the program's main(): its TAP plan, every result of every
+ * process of it (printed by the main process only), and its status.
+ */
 static inline int t_done(void)
 {
+	if (getpid() == t_main_pid) {
+		printf("1..%ld\n", __atomic_load_n(&t_sh->results, __ATOMIC_RELAXED));
+		fflush(stdout);
+	}
 	return t_failed ? 1 : 0;
 }
 

@@ -113,7 +113,7 @@ static int build(int fd, uint32_t dom, long n)
 			batch[j].length = 4096;
 			batch[j].iova = (uint64_t)(i + j) * 4096;
 		}
-		t_calls++;
+		t_call();
 		ret = pshim_map_many(fd, dom, PASID_SHIM_MAP_READ, batch, k, &done);
 		if (ret || done != k) {
 			printf("# MAP_MANY at %ld: %s, %u of %ld done\n", i, strerror(-ret), done, k);
@@ -205,6 +205,27 @@ static void teardown_close(long n)
  * waiter: it must die long before the UNMAP could end. Then SIGKILL the
  * owner: its UNMAP stops, and its exit releases everything.
  */
+/* Wait up to 5 s for pid to sleep in the kernel (state D: the killable lock wait). */
+static int wait_blocked(pid_t pid)
+{
+	char path[64], stat[512], *p;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (i = 0; i < 500; i++) {
+		FILE *f = fopen(path, "r");
+
+		if (f) {
+			p = fgets(stat, sizeof(stat), f) ? strrchr(stat, ')') : NULL;
+			fclose(f);
+			if (p && p[1] == ' ' && p[2] == 'D')
+				return 1;
+		}
+		usleep(10000);
+	}
+	return 0;
+}
+
 static void teardown_kill(long n)
 {
 	uint32_t dev, dom, cnt = 0;
@@ -240,7 +261,7 @@ static void teardown_kill(long n)
 	if (write(go[1], "x", 1) != 1)
 		t_result(0, "start the owner's UNMAP");
 	close(go[1]);
-	usleep(600000);
+	t_result(wait_blocked(waiter), "the second process waits for the file's lock (state D)");
 	t0 = ns_now();
 	kill(waiter, SIGKILL);
 	waitpid(waiter, &status, 0);
@@ -248,6 +269,8 @@ static void teardown_kill(long n)
 	t_result(WIFSIGNALED(status) && t_waiter < 200000000L,
 		 "a process waiting for the file's lock during a long UNMAP died %.1f ms after SIGKILL",
 		 t_waiter / 1e6);
+	t_result(waitpid(owner, &status, WNOHANG) == 0,
+		 "the owner is still in its UNMAP when it is killed");
 	t0 = ns_now();
 	kill(owner, SIGKILL);
 	waitpid(owner, &status, 0);
@@ -292,9 +315,8 @@ static unsigned int alloc_until(int fd, uint32_t dev, int *err)
 	unsigned int n = 0;
 	uint32_t p;
 
-	while (!(*err = pshim_pasid_alloc(fd, dev, &p)))
+	for (t_call(); !(*err = pshim_pasid_alloc(fd, dev, &p)); t_call())
 		n++;
-	t_calls += n + 1;
 	return n;
 }
 
@@ -381,6 +403,6 @@ int main(int argc, char **argv)
 
 	probe_run = 0;
 	pthread_join(th, NULL);
-	t_reliability("scale", t_calls, 0);
+	t_reliability("scale");
 	return t_done();
 }

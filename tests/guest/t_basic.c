@@ -55,6 +55,8 @@ int main(void)
 		t_result(!!(info.out_features & PASID_SHIM_FEAT_ATOMIC_REPLACE) == (*expect == '1'),
 			 "GET_INFO features 0x%x: atomic replace %s, as the probes found",
 			 info.out_features, *expect == '1' ? "on" : "off");
+	else
+		t_skip("GET_INFO's atomic-replace feature: PSHIM_EXPECT_ATOMIC_REPLACE not set (make check sets it from the probes)");
 	t_expect(t_bind(fd, t_dev, &dev, &max), 0, "BIND the endpoint");
 	t_result(pasid_enabled(), "the kernel set PASID Enable in the endpoint's PASID Control");
 	t_result(max == 1u << 20, "max PASID reported %u (expected 2^20)", max);
@@ -82,9 +84,18 @@ int main(void)
 		t_expect(t_attach(fd, dev, pasids[i], doms[i % 2]), 0, what);
 		t_hw_pasid(pasids[i], 1, keys[i % 2]);
 	}
+	/*
+	 * Refused: PASID 0 (the RID's entry stays the DMA domain's) and max
+	 * (nothing new anywhere in the table).
+	 */
+	t_hw_pasid(0, 1, "RID");
 	t_expect(t_attach(fd, dev, 0, doms[0]), -EINVAL, "ATTACH pasid 0");
 	t_expect(t_attach(fd, dev, max, doms[0]), -EINVAL, "ATTACH pasid max");
-	t_hw_pasid(0 + 3, 0, NULL);
+	t_hw_say("after the refused ATTACHes of pasid 0 and max: the RID's entry is unchanged");
+	t_hw_pasid(0, 1, "RID");
+	t_hw_say("after the refused ATTACHes: the table holds the %u attached PASIDs, no other", n);
+	t_hw("\"check\":\"pasid_set\",\"dev\":\"%s\",\"pasids\":[%u,%u,%u,%u,%u,%u]", t_dev,
+	     pasids[0], pasids[1], pasids[2], pasids[3], pasids[4], pasids[5]);
 	t_expect(t_attach(fd, dev, 1, doms[1]), -EBUSY, "ATTACH over an attached pasid");
 	t_hw_pasid(1, 1, "A");
 	for (i = 0; i < n; i++) {

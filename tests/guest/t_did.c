@@ -71,7 +71,7 @@ int main(void)
 	t_hw_translate(1, 0x100000, NULL, 0);
 	close(fd);
 	t_expect_no_leak("close with 65000 domains");
-	t_result(t_hw("\"check\":\"pasid_set\",\"dev\":\"%s\",\"pasids\":[]", t_dev),
-		 "the whole PASID table is empty again");
+	t_hw_say("the whole PASID table is empty again");
+	t_hw_empty(t_dev);
 	return t_done();
 }

@@ -71,9 +71,9 @@ int main(void)
 	/* A read-only mapping is read-only in the tables. */
 	t_expect(t_map(fd, dom[0], buf[1], 4096, 0x10000000, PASID_SHIM_MAP_READ), 0,
 		 "MAP read-only");
-	t_result(t_hw("\"check\":\"translate\",\"dev\":\"%s\",\"pasid\":%u,\"iova\":%u,\"writable\":false,\"pattern\":\"%02x%02x\"",
-		      t_dev, pasids[0], 0x10000000, buf[1][0], buf[1][1]),
-		 "host saw the read-only mapping");
+	t_hw_say("the read-only mapping is read-only in the tables");
+	t_hw("\"check\":\"translate\",\"dev\":\"%s\",\"pasid\":%u,\"iova\":%u,\"writable\":false,\"pattern\":\"%02x%02x\"",
+	     t_dev, pasids[0], 0x10000000, buf[1][0], buf[1][1]);
 
 	/* REPLACE moves pasid 7 from M0 to M2: it now sees M2's pattern. */
 	t_expect(t_attach_cmd(fd, PASID_SHIM_REPLACE, dev, pasids[0], dom[2], NULL), 0,

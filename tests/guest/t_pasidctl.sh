@@ -4,24 +4,25 @@
 # errno messages and exit statuses; usage errors; check against the
 # emulated VT-d's registers and sysfs; hold, with the host reading the
 # held PASID's translation; status; JSON errors.
-fail=0
-ok() { echo "ok - pasidctl: $*"; }
-notok() { echo "not ok - pasidctl: $*"; fail=1; }
+fail=0 results=0 # results: this program's TAP lines and hardware checks, its plan
+ok() { echo "ok - pasidctl: $*"; results=$((results + 1)); }
+notok() { echo "not ok - pasidctl: $*"; fail=1; results=$((results + 1)); }
 expect() { # description, condition...
 	d=$1
 	shift
 	if "$@"; then ok "$d"; else notok "$d"; fi
 }
-hw() { # json body; the host decides and counts
+hw() { # json body; the host decides, counts and prints the result
 	echo "@@PSHIM CHECK {$1}"
+	results=$((results + 1))
 	read -r reply
-	[ "$reply" = "@@PSHIM-RES ok" ]
+	[ "$reply" = "@@PSHIM-RES ok" ] || fail=1
 }
-translate() { # pasid iova pattern-hex-or-empty
-	if [ -n "$3" ]; then
-		hw "\"check\":\"translate\",\"dev\":\"$PSHIM_DEV\",\"pasid\":$1,\"iova\":$2,\"pattern\":\"$3\""
+translate() { # description pasid iova pattern-hex-or-empty
+	if [ -n "$4" ]; then
+		hw "\"check\":\"translate\",\"dev\":\"$PSHIM_DEV\",\"pasid\":$2,\"iova\":$3,\"pattern\":\"$4\",\"desc\":\"pasidctl: $1\""
 	else
-		hw "\"check\":\"translate\",\"dev\":\"$PSHIM_DEV\",\"pasid\":$1,\"iova\":$2"
+		hw "\"check\":\"translate\",\"dev\":\"$PSHIM_DEV\",\"pasid\":$2,\"iova\":$3,\"desc\":\"pasidctl: $1\""
 	fi
 }
 
@@ -56,21 +57,21 @@ step 'map $a 0x100000 64K --pattern 0x11'
 step 'map $b 0x100000 64K --pattern 0x22 --read'
 step 'attach $dev 5 $a'
 step 'attach $dev 9 $b'
-expect "pasid 5 translates to pattern 0x11" translate 5 1052672 1111111111111111
-expect "pasid 9 translates to pattern 0x22" translate 9 1052672 2222222222222222
+translate "pasid 5 translates to pattern 0x11" 5 1052672 1111111111111111
+translate "pasid 9 translates to pattern 0x22" 9 1052672 2222222222222222
 step 'list $dev'
 	grep -q '"entries":\[{"pasid":5,"domain_id":2},{"pasid":9,"domain_id":3}\]' /tmp/step.last &&
 	ok "list: pasids 5 and 9 in order" || notok "list: $(tail -n 1 /tmp/ctl.out)"
 step 'replace $dev 5 $b'
 	grep -q '"old_domain_id":2' /tmp/step.last &&
 	ok "replace reports the old domain" || notok "replace: $(tail -n 1 /tmp/ctl.out)"
-expect "after replace pasid 5 translates to pattern 0x22" translate 5 1052672 2222222222222222
+translate "after replace pasid 5 translates to pattern 0x22" 5 1052672 2222222222222222
 step 'detach $dev 5'
-expect "after detach pasid 5 does not translate" translate 5 1052672 ""
+translate "after detach pasid 5 does not translate" 5 1052672 ""
 step 'unmap $b 0 1G'
 	grep -q '"unmapped":65536' /tmp/step.last &&
 	ok "unmap reports 64K" || notok "unmap: $(tail -n 1 /tmp/ctl.out)"
-expect "after unmap pasid 9 does not translate" translate 9 1052672 ""
+translate "after unmap pasid 9 does not translate" 9 1052672 ""
 exec 3>&-
 wait $pid
 expect "script on a FIFO exits 0 at its end ($?)" [ $? -eq 0 ]
@@ -142,8 +143,7 @@ for kv in iommu='"intel-vtd"' iommu_usable=true scalable=true pasid_cap=true pas
 		[ "$got" = "$want" ]
 done
 cap=$(jget vtd_cap /tmp/c.json) ecap=$(jget vtd_ecap /tmp/c.json)
-expect "check's VT-d CAP $cap and ECAP $ecap are the emulated unit's registers (host reads them)" \
-	hw "\"check\":\"vtd_regs\",\"cap\":$cap,\"ecap\":$ecap,\"scalable\":true"
+hw "\"check\":\"vtd_regs\",\"cap\":$cap,\"ecap\":$ecap,\"scalable\":true,\"desc\":\"pasidctl: check's VT-d CAP and ECAP are the emulated unit's registers\""
 ./pasidctl check "$PSHIM_DEV" >/tmp/c.txt 2>&1
 rc=$?
 for line in "$PSHIM_DEV: a shared bind would succeed" "  IOMMU             Intel VT-d, usable here" \
@@ -197,9 +197,9 @@ hpid=$!
 expect "hold -j: the script ran and it holds" holding /tmp/h1.out
 expect "hold -j reports what it holds: dev, PASID 5 on domain A, A's 64K at 0x100000, the pid" \
 	grep -q "^{\"cmd\":\"hold\",\"state\":\"holding\",\"pid\":$hpid,\"signals\":\[\"INT\",\"TERM\",\"HUP\"\],\"devices\":\[{\"dev_id\":1,\"pci_name\":\"$PSHIM_DEV\",\"exclusive\":false,\"max_pasid\":1048576,\"state\":\"live\",\"name\":\"dev\",\"attached\":\[{\"pasid\":5,\"domain_id\":2}\]}\],\"domains\":\[{\"domain_id\":2,\"dev_id\":1,\"name\":\"A\",\"mappings\":\[{\"iova\":1048576,\"size\":65536,\"count\":1}\]}\],\"pasids\":\[\]}" /tmp/h1.out
-expect "while held, the host reads PASID 5's translation: 0x100000 maps the 0x5a pattern" \
-	translate 5 1048576 5a5a5a5a5a5a5a5a
-expect "while held, 0x100000 + 60K maps it too" translate 5 1110016 5a5a5a5a5a5a5a5a
+translate "while held, the host reads PASID 5's translation: 0x100000 maps the 0x5a pattern" \
+	5 1048576 5a5a5a5a5a5a5a5a
+translate "while held, 0x100000 + 60K maps it too" 5 1110016 5a5a5a5a5a5a5a5a
 expect "hold dropped every capability but CAP_IPC_LOCK after open" \
 	grep -q '^CapEff:[[:space:]]*0000000000004000$' /proc/$hpid/status
 ./pasidctl status >/tmp/st.txt 2>&1
@@ -213,9 +213,8 @@ wait $hpid
 rc=$?
 expect "SIGTERM: hold releases and exits 0 ($rc)" sh -c "[ $rc -eq 0 ] && [ ! -s /tmp/h1.err ] &&
 	grep -qx '{\"cmd\":\"hold\",\"state\":\"released\",\"signal\":\"TERM\"}' /tmp/h1.out"
-expect "after SIGTERM the hardware has no entry for PASID 5" \
-	hw "\"check\":\"pasid\",\"dev\":\"$PSHIM_DEV\",\"pasid\":5,\"present\":false"
-expect "after SIGTERM PASID 5 translates nothing" translate 5 1048576 ""
+hw "\"check\":\"pasid\",\"dev\":\"$PSHIM_DEV\",\"pasid\":5,\"present\":false,\"desc\":\"pasidctl: after SIGTERM the hardware has no entry for PASID 5\""
+translate "after SIGTERM PASID 5 translates nothing" 5 1048576 ""
 
 # The same in text, ended by SIGINT (which sh ignores in background jobs:
 # hold waits for it with sigwaitinfo, so it ends all the same).
@@ -227,13 +226,12 @@ for line in "holding until SIGINT or SIGTERM or SIGHUP (pid $hpid):" \
 	"  domain 2 (\$A) of dev 1" "    0x10000 bytes at iova 0x100000"; do
 	expect "hold (text) says '$line'" grep -qxF "$line" /tmp/h2.out
 done
-expect "while held (text), PASID 5 maps the pattern" translate 5 1048576 5a5a5a5a5a5a5a5a
+translate "while held (text), PASID 5 maps the pattern" 5 1048576 5a5a5a5a5a5a5a5a
 kill -INT $hpid
 wait $hpid
 rc=$?
 expect "SIGINT: hold releases and exits 0 ($rc)" sh -c "[ $rc -eq 0 ] && grep -qx 'released on SIGINT' /tmp/h2.out"
-expect "after SIGINT the hardware has no entry for PASID 5" \
-	hw "\"check\":\"pasid\",\"dev\":\"$PSHIM_DEV\",\"pasid\":5,\"present\":false"
+hw "\"check\":\"pasid\",\"dev\":\"$PSHIM_DEV\",\"pasid\":5,\"present\":false,\"desc\":\"pasidctl: after SIGINT the hardware has no entry for PASID 5\""
 
 # hold as a line of a script: the script goes on after the signal.
 printf 'dev = bind %s\nA = domain-alloc $dev\nattach $dev 6 $A\nhold\ndetach $dev 6\necho after\n' \
@@ -251,4 +249,5 @@ expect "status after every hold: no device bound" grep -qx 'no device bound' /tm
 grep -q '^attachments 0$' /sys/kernel/debug/pasid_shim/stats &&
 	grep -q '^pinned_pages 0$' /sys/kernel/debug/pasid_shim/stats &&
 	ok "hold's exits undid everything (stats)" || notok "stats after hold: $(cat /sys/kernel/debug/pasid_shim/stats)"
+echo "1..$results"
 exit $fail

@@ -60,9 +60,17 @@ static unsigned int rnd(unsigned int n)
 /* After a case: nothing of the shim left, in the stats or in hardware. */
 static void expect_clean(const char *dev, const char *after)
 {
-	t_result(t_hw("\"check\":\"pasid_set\",\"dev\":\"%s\",\"pasids\":[]", dev),
-		 "%s: the whole PASID table of %s is empty", after, dev);
+	t_hw_say("%s: the whole PASID table of %s is empty", after, dev);
+	t_hw_empty(dev);
 	t_expect_no_leak(after);
+}
+
+/* Both devices are in one IOMMU group (and are in one at all). */
+static int same_group(const char *a, const char *b)
+{
+	int g = sys_group(a);
+
+	return g >= 0 && g == sys_group(b);
 }
 
 static void pipe_wait(int fd)
@@ -122,10 +130,16 @@ static void case1_teardown_vs_gone(void)
 
 				if (pipe(ready) || pipe(go))
 					exit(1);
-				pid = fork();
+				pid = t_fork();
 				if (!pid)
 					holder(t_dev, t, ready[1], go[0]);
 				pipe_wait(ready[0]);
+				if (g == 1) {
+					/* The removal frees the table: mark it. */
+					t_hw_say("1: %s racing %s: the %d PASIDs are in the hardware",
+						 td[t], gone[g], NATTACH);
+					t_hw_mark_range(t_dev, "case1", 1, NATTACH);
+				}
 				pipe_kick(go[1]);
 				if (t == 2) {
 					usleep(rnd(3000));
@@ -138,6 +152,12 @@ static void case1_teardown_vs_gone(void)
 				else
 					sys_remove(t_dev);
 				waitpid(pid, &st, 0);
+				if (g == 1) {
+					t_hw_say("1: %s racing %s: no entry left where they were",
+						 td[t], gone[g]);
+					t_hw_cleared("case1");
+				}
+				t_fault();
 				round_bad = (t != 2 && !(WIFEXITED(st) && !WEXITSTATUS(st))) +
 					    !!sys_restore(t_dev);
 				if (round_bad)
@@ -156,7 +176,7 @@ static void case1_teardown_vs_gone(void)
 
 static void case2_bind_inside_unbind(void)
 {
-	pid_t pid = fork();
+	pid_t pid = t_fork();
 	int i, st = 0, bad = 0;
 
 	if (!pid) {
@@ -180,6 +200,7 @@ again:
 	for (i = 0; i < 12; i++) {
 		usleep(rnd(20000));
 		bad += !!sys_unbind(t_dev);
+		t_fault();
 		usleep(rnd(20000));
 		bad += !!sys_bind(t_dev, "nvme");
 	}
@@ -193,7 +214,7 @@ again:
 
 static void case3_bind_vs_remove(void)
 {
-	int r, bad = 0;
+	int r, bad = 0, attached = 0;
 
 	for (r = 0; r < 15; r++) {
 		int ready[2], st = 0;
@@ -201,11 +222,14 @@ static void case3_bind_vs_remove(void)
 
 		if (pipe(ready))
 			exit(1);
-		pid = fork();
+		/* The removal frees the table: where is it, empty now. */
+		t_hw_say("3: round %d: the PASID table is empty before the race", r);
+		t_hw_mark_range(t_dev, "case3", 1, 0);
+		pid = t_fork();
 		if (!pid) {
 			/* Bind as often as possible while the device goes. */
 			uint32_t id = 0, max, dom = 0;
-			int fd = t_open(), bound = 0, ret;
+			int fd = t_open(), bound = 0, ret, n = 0;
 			struct timespec end;
 
 			pipe_kick(ready[1]);
@@ -225,7 +249,7 @@ static void case3_bind_vs_remove(void)
 					t_domain_alloc(fd, id, &dom);
 				}
 				if (bound && dom)
-					t_attach(fd, id, 1 + rnd(1000), dom);
+					n += !t_attach(fd, id, 1 + rnd(1000), dom);
 				if (bound && sys_dev_is(t_dev, "") == 0)
 					break;
 			}
@@ -238,20 +262,24 @@ static void case3_bind_vs_remove(void)
 					_exit(4);
 			}
 			close(fd);
-			_exit(0);
+			_exit(n ? 1 : 0);	/* 1: PASIDs were attached */
 		}
 		pipe_wait(ready[0]);
 		usleep(rnd(5000));
 		bad += !!sys_remove(t_dev);
+		t_fault();
 		waitpid(pid, &st, 0);
-		if (!WIFEXITED(st) || WEXITSTATUS(st))
+		if (!WIFEXITED(st) || WEXITSTATUS(st) > 1)
 			bad++;
+		attached += WIFEXITED(st) && WEXITSTATUS(st) == 1;
+		t_hw_say("3: round %d: no entry left where the removed device's table was", r);
+		t_hw_cleared("case3");
 		bad += !!sys_restore(t_dev);
 		close(ready[0]);
 		close(ready[1]);
 	}
-	t_result(!bad, "3: BIND racing sysfs remove, 15 rounds: a late binding answers ENODEV (%d bad)",
-		 bad);
+	t_result(!bad, "3: BIND racing sysfs remove, 15 rounds (PASIDs attached in %d): a late binding answers ENODEV (%d bad)",
+		 attached, bad);
 	expect_clean(t_dev, "3");
 }
 
@@ -259,8 +287,10 @@ static void case4_vfio(void)
 {
 	struct vfio_hold h;
 	uint32_t id, max, dom;
-	int fd = t_open(), ret;
+	int fd, ret;
 
+	t_control(dev2, "4: BIND the second endpoint, as a control");
+	fd = t_open();
 	t_expect(sys_to_vfio(dev2), 0, "4: give the second endpoint to vfio-pci");
 	ret = sys_vfio_claim(dev2, &h);
 	t_expect(ret, 0, "4: VFIO group in a type1 container");
@@ -308,7 +338,7 @@ static void case5_huge_map(void)
 	t_expect(t_map(fd, dom, va, 8 << 20, 0, PASID_SHIM_MAP_READ), 0,
 		 "5: the same IOVA maps afterwards");
 	/* Over RLIMIT_MEMLOCK without CAP_IPC_LOCK: refused before pinning. */
-	pid = fork();
+	pid = t_fork();
 	if (!pid) {
 		rl.rlim_cur = rl.rlim_max = 64 << 10;
 		if (t_drop_cap(CAP_IPC_LOCK) || setrlimit(RLIMIT_MEMLOCK, &rl))
@@ -329,7 +359,7 @@ static void case6_turns(void)
 	int i, st, bad = 0;
 
 	for (i = 0; i < 2; i++) {
-		pids[i] = fork();
+		pids[i] = t_fork();
 		if (!pids[i]) {
 			char line[160], buf[4096];
 			uint32_t id, max;
@@ -372,7 +402,7 @@ static void case7_multifunction(void)
 		return;
 	}
 	fd = t_open();
-	t_result(sys_group(mf0) == sys_group(getenv("PSHIM_MF1")),
+	t_result(same_group(mf0, getenv("PSHIM_MF1")),
 		 "7: %s and its sibling share IOMMU group %d", mf0, sys_group(mf0));
 	t_row(t_bind(fd, mf0, &id, &max), CT_BIND_GROUP, "7: BIND a device of a two-device group");
 	sys_unbind(mf0);
@@ -394,14 +424,16 @@ static void case8_group_grows(void)
 	t_expect(t_bind(fd, mf0, &id, &max), 0, "8: BIND function 0, alone in its group now");
 	t_expect(t_domain_alloc(fd, id, &dom), 0, "8: DOMAIN_ALLOC");
 	t_expect(t_attach(fd, id, 1, dom), 0, "8: ATTACH pasid 1");
+	t_hw_say("8: pasid 1 of function 0 is in the hardware");
+	t_hw_pasid_on(mf0, 1, 1, "mf0");
 	t_expect(sys_rescan(), 0, "8: rescan");
 	t_result(sys_wait(mf1, "nvme", 1, 20), "8: function 1 back with nvme");
-	t_result(sys_group(mf0) == sys_group(mf1), "8: in function 0's group again (%d, %d)",
+	t_result(same_group(mf0, mf1), "8: in function 0's group again (%d, %d)",
 		 sys_group(mf0), sys_group(mf1));
 	t_expect(pshim_list(fd, id, NULL, 0, &n), -ENODEV,
 		 "8: the binding ended when function 1 was added beside it");
-	t_result(t_hw("\"check\":\"pasid_set\",\"dev\":\"%s\",\"pasids\":[]", mf0),
-		 "8: function 0's PASID table is empty");
+	t_hw_say("8: function 0's PASID table is empty");
+	t_hw_empty(mf0);
 	t_expect(sys_unbind(mf1), 0, "8: unbind nvme from function 1 (no WARN)");
 	t_result(sys_restore(mf1) == 0, "8: nvme back on function 1");
 	t_expect(t_bind(fd, mf0, &id, &max), -EXDEV, "8: BIND function 0 again: two-device group");
@@ -452,7 +484,7 @@ static void case0_bind_vs_add(void)
 {
 	const char *mf0 = getenv("PSHIM_MF0"), *mf1 = getenv("PSHIM_MF1");
 	unsigned int round, rounds = 40, attached = 0, refused = 0;
-	int st[2], ok = 1;
+	int st[2], ok = 1, cst = 0;
 
 	for (round = 0; round < rounds && ok; round++) {
 		pid_t pid;
@@ -461,7 +493,9 @@ static void case0_bind_vs_add(void)
 		ok = sys_remove(mf1) == 0 && sys_wait(mf1, "", 0, 10);
 		if (!ok || pipe(st))
 			break;
-		pid = fork();
+		if (!round)
+			t_control(mf0, "0: BIND function 0, alone in its group, as a control");
+		pid = t_fork();
 		if (pid == 0) {
 			unsigned int seen = 0, busy = 0;
 			uint32_t id, max, dom;
@@ -499,15 +533,18 @@ static void case0_bind_vs_add(void)
 				refused += busy;
 		}
 		close(st[0]);
-		waitpid(pid, NULL, 0);
-		ok = ok && sys_group(mf0) == sys_group(mf1);
+		if (waitpid(pid, &cst, 0) != pid || !WIFEXITED(cst) || WEXITSTATUS(cst)) {
+			printf("# 0: round %u: the child ended with status 0x%x\n", round, cst);
+			ok = 0;
+		}
+		ok = ok && same_group(mf0, mf1);
 		ok = ok && sys_unbind(mf1) == 0 && sys_restore(mf1) == 0;
 	}
 	t_result(ok && round == rounds,
 		 "0: %u rounds of BIND/ATTACH/DESTROY on function 0 racing function 1's rescan into its group, then function 1's unbind (no WARN; %u attaches, %u EBUSY)",
 		 round, attached, refused);
-	t_result(t_hw("\"check\":\"pasid_set\",\"dev\":\"%s\",\"pasids\":[]", mf0),
-		 "0: function 0's PASID table is empty");
+	t_hw_say("0: function 0's PASID table is empty");
+	t_hw_empty(mf0);
 	t_expect_no_leak("0");
 }
 
@@ -599,15 +636,24 @@ struct destroyer {
 	int fd;
 	uint32_t id;
 	int ret;
-	volatile int done;
+	long start, end;	/* ms */
 };
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void *destroy_thread(void *p)
 {
 	struct destroyer *d = p;
 
+	__atomic_store_n(&d->start, mono_ms(), __ATOMIC_SEQ_CST);
 	d->ret = t_destroy(d->fd, d->id);
-	d->done = 1;
+	__atomic_store_n(&d->end, mono_ms(), __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -622,7 +668,8 @@ static void caseb_teardown_vs_other_unbind(void)
 	struct pasid_shim_entry *e = calloc(n, sizeof(*e));
 	struct destroyer d = { .fd = t_open() };
 	uint32_t max, dom, done = 0, i;
-	int unbound, during;
+	long u0, u1, running;
+	int unbound;
 	pthread_t t;
 
 	t_bind(d.fd, t_dev, &d.id, &max);
@@ -634,11 +681,22 @@ static void caseb_teardown_vs_other_unbind(void)
 	t_expect(pshim_attach_many(d.fd, d.id, e, n, &done), 0, "b: ATTACH_MANY 16384 PASIDs, one domain");
 	pthread_create(&t, NULL, destroy_thread, &d);
 	usleep(200000);
+	u0 = mono_ms();
+	running = __atomic_load_n(&d.start, __ATOMIC_SEQ_CST) &&
+		  !__atomic_load_n(&d.end, __ATOMIC_SEQ_CST);
 	unbound = sys_unbind(dev2);
-	during = !d.done;
+	u1 = mono_ms();
 	pthread_join(t, NULL);
 	t_expect(unbound, 0, "b: unbind nvme from the other device during the teardown");
-	t_result(during, "b: the unbind returned while the 16384 PASIDs were still being detached");
+	/*
+	 * Timed, not only ordered: an unbind that waited for the teardown
+	 * ends about when it does; one that did not wait takes a fraction
+	 * of what the teardown still had to do when it started.
+	 */
+	t_result(running && u1 < d.end && 2 * (u1 - u0) < d.end - u0,
+		 "b: the unbind took %ld ms, started %ld ms into a teardown of 16384 PASIDs that took %ld ms%s",
+		 u1 - u0, u0 - d.start, d.end - d.start,
+		 running ? "" : " (the teardown was not running when it started)");
 	t_expect(d.ret, 0, "b: DESTROY of the device");
 	t_result(sys_restore(dev2) == 0, "b: nvme back on the other device");
 	close(d.fd);

@@ -22,11 +22,55 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qemu.qmp.legacy import QEMUMonitorProtocol  # noqa: E402
 import vtd  # noqa: E402
 
-SPLAT = re.compile(r"WARNING:|BUG:|Oops|Call Trace|lockdep|KASAN|UBSAN|"
-                   r"blocked for more than|Invalidation Queue Error|"
-                   r"Invalidation Time-out Error|"
-                   r"possible circular locking|DMAR: DRHD: handling fault|"
+# A kernel log line that fails the boot. Besides the generic headers
+# (WARNING:, BUG: - which covers KASAN, KFENCE, soft lockups and sleeping
+# in atomic context -, Oops, Call Trace), the reports that print neither:
+# UBSAN, lockdep's own headers, kmemleak (after the scan before power-off),
+# RCU stalls (an NMI backtrace of a CPU in user mode has no Call Trace),
+# SLUB's "BUG cache (Tainted): ...", a hard lockup, list corruption, the
+# VT-d invalidation queue's errors (dmar.c: IQE, ITE, ICE) and faults,
+# and debugfs refusing a name it already has.
+# lockdep's reports carry WARNING: or BUG: or INFO: headers (matched
+# below); the bare word is no report: a PROVE_RCU kernel boots with
+# "RCU lockdep checking is enabled".
+SPLAT = re.compile(r"WARNING:|BUG:|Oops|Call Trace|KASAN|UBSAN|"
+                   r"turning off the locking correctness validator|"
+                   r"blocked for more than|"
+                   r"possible circular locking|possible recursive locking|"
+                   r"inconsistent lock state|suspicious RCU usage|"
+                   r"trying to register non-static key|"
+                   r"kmemleak: \d+ new suspected memory leak|unreferenced object 0x|"
+                   r"detected (expedited )?stalls? on|self-detected stall|"
+                   r"BUG [^ ]+ \((Not tainted|Tainted)|hard LOCKUP|"
+                   r"list_(add|del) corruption|"
+                   r"Invalidation Queue Error|Invalidation Time-out Error|"
+                   r"Invalidation Completion Error|"
+                   r"DMAR: DRHD: handling fault|"
+                   r"debugfs: (File|Directory) .* already present|"
                    r"Kernel panic|general protection fault")
+
+# Taint flags (/proc/sys/kernel/tainted) every run of the rig has: O, an
+# out-of-tree module (pasid_shim, the PASID capability helper, the bench
+# module), and E, a module the kernel could not verify the signature of
+# (the rig's are unsigned; DKMS's MOK key is not enrolled in the journey).
+# Any other flag - W (a WARN), D (an Oops), B (bad page), L (soft
+# lockup), P, F, R, C ... - fails the boot.
+TAINT_EXPECTED = (1 << 12) | (1 << 13)
+TAINT_LETTERS = "PFSRMBUDAWCIOELKXTN"
+
+
+def taint_names(mask):
+    return "".join(TAINT_LETTERS[i] if i < len(TAINT_LETTERS) else "(bit %d)" % i
+                   for i in range(64) if mask >> i & 1)
+
+
+def ram_ranges(mem):
+    """Guest-physical RAM of a q35 machine with -m mem: below the PCI
+    hole (2 GiB of it when there are 2.75 GiB or more), the rest at 4 GiB."""
+    m = re.fullmatch(r"(\d+)([MG]?)", mem.upper())
+    size = int(m.group(1)) << {"": 20, "M": 20, "G": 30}[m.group(2)]
+    low = size if size < 0xB0000000 else 0x80000000
+    return [(0, low), (1 << 32, (1 << 32) + size - low)]
 
 
 class Runner:
@@ -38,33 +82,96 @@ class Runner:
         self.skipped = 0
         self.n = args.tap_start
         self.exit_status = None
+        self.taint = None
         self.tables = {}       # scope -> {domain name -> page table}
+        self.marks = {}        # name -> (device, PASID directory, entries)
+        self.ram = ram_ranges(args.mem)
         self.out = sys.stdout
+        # TAP plans: results since the current program started or since
+        # the last plan; the program (an @@PSHIM-PROG name), its plan.
+        self.prog = None
+        self.progs = 0
+        self.count = 0
+        self.planned = False
+        self.plans = 0
 
     # --- TAP -------------------------------------------------------------
-    def result(self, ok, desc):
+    def emit(self, ok, desc, skip=False):
         self.n += 1
-        if ok:
+        self.count += 1
+        if skip:
+            self.skipped += 1
+        elif ok:
             self.passed += 1
         else:
             self.failed += 1
-        self.out.write("%s %d - %s\n" % ("ok" if ok else "not ok", self.n, desc))
+        self.out.write("%s %d - %s\n" % ("ok" if ok or skip else "not ok", self.n, desc))
         self.out.flush()
+
+    def result(self, ok, desc):
+        self.emit(ok, desc)
+
+    def verdict(self, ok, desc):
+        """A result of the rig itself, in no program's plan."""
+        self.emit(ok, desc)
+        self.count -= 1
 
     def guest_line(self, line):
         m = re.match(r"(not ok|ok)\b(?:\s+\d+)?\s*(?:-\s*)?(.*)", line)
-        if self.tap and m and re.search(r"#\s*SKIP\b", m.group(2), re.I):
-            self.n += 1
-            self.skipped += 1
-            self.out.write("ok %d - guest: %s\n" % (self.n, m.group(2).strip()))
+        plan = re.fullmatch(r"1\.\.(\d+)(\s*#.*)?", line)
+        if self.tap and m:
+            # Only a passing line can be a skip: "not ok ... # SKIP"
+            # stays a failure, whatever its text says.
+            skip = m.group(1) == "ok" and re.search(r"#\s*SKIP\b", m.group(2), re.I)
+            self.emit(m.group(1) == "ok", "guest: " + m.group(2).strip(), skip=bool(skip))
+        elif self.tap and plan:
+            self.plan(int(plan.group(1)))
+        elif self.tap and line.startswith("@@PSHIM-PROG "):
+            self.close_prog()
+            self.prog = line[len("@@PSHIM-PROG "):].strip()
+            self.progs += 1
+            self.count, self.planned = 0, False
+            self.out.write("# %s\n" % self.prog)
             self.out.flush()
-        elif self.tap and m:
-            self.result(m.group(1) == "ok", "guest: " + m.group(2))
-        elif self.tap and re.match(r"1\.\.\d+", line):
-            pass
         else:
             self.out.write(line + "\n")
             self.out.flush()
+
+    def who(self):
+        return self.prog or "the guest command"
+
+    def plan(self, want):
+        """A program's plan ends it: the results since it started (or
+        since the previous plan) must be as many as it says."""
+        self.plans += 1
+        if self.count != want:
+            self.verdict(False, "%s: TAP plan 1..%d, but %d results" % (self.who(), want, self.count))
+        else:
+            self.out.write("# %s: %d results, as planned\n" % (self.who(), want))
+        self.count, self.planned = 0, True
+
+    def close_prog(self):
+        """A program of the run's loop (@@PSHIM-PROG) must end with its
+        plan: one that stopped early, even with status 0, lost tests."""
+        if self.prog is None:
+            return
+        if not self.planned:
+            self.verdict(False, "%s stopped before its TAP plan (%d results)" % (self.prog, self.count))
+        elif self.count:
+            self.verdict(False, "%s: %d results after its TAP plan" % (self.prog, self.count))
+        self.prog, self.count = None, 0
+
+    def close_run(self):
+        """With --require-plan (scripts/vm-run --tap), the command's last
+        program must have ended with a plan too."""
+        self.close_prog()
+        if not self.args.require_plan:
+            return
+        if not self.plans and not self.progs:
+            self.verdict(False, "the guest command printed no TAP plan (%d results)" % self.count)
+        elif self.count:
+            self.verdict(False, "the guest command's last %d results came after its last TAP plan"
+                         % self.count)
 
     # --- hardware checks -------------------------------------------------
     def check(self, req):
@@ -75,6 +182,10 @@ class Runner:
             return self.check_translate(req)
         if kind == "pasid_set":
             return self.check_pasid_set(req)
+        if kind == "pasid_mark":
+            return self.check_pasid_mark(req)
+        if kind == "pasid_cleared":
+            return self.check_pasid_cleared(req)
         if kind == "vtd_regs":
             return self.check_vtd_regs(req)
         if kind == "device_del":
@@ -86,6 +197,20 @@ class Runner:
             self.qmp.cmd("device_add", driver="nvme", bus="rp0", serial="pshim0", id=req["id"])
             return True, "QMP device_add nvme %s accepted" % req["id"]
         return False, "unknown check %r" % kind
+
+    @staticmethod
+    def wanted(req):
+        """The PASID set a request names: "pasids" [..] or "range" [lo, hi]."""
+        if "range" in req:
+            lo, hi = req["range"]
+            return set(range(lo, hi + 1))
+        return set(req["pasids"])
+
+    @staticmethod
+    def set_diff(have, want):
+        extra = sorted(have - want)[:8]
+        missing = sorted(want - have)[:8]
+        return ", expected %d: extra %s, missing %s" % (len(want), extra, missing)
 
     def check_vtd_regs(self, req):
         """CHECK's report of the unit: its CAP, ECAP and root-table mode."""
@@ -100,15 +225,55 @@ class Runner:
         return ok, desc
 
     def check_pasid_set(self, req):
-        """The whole PASID table holds exactly the PASIDs the guest lists."""
-        want = set(req["pasids"])
+        """The whole PASID table holds exactly the PASIDs the guest lists.
+        A device with no context entry has no table: that fails (a wrong
+        name, or a device that is gone, is no empty table)."""
+        want = self.wanted(req)
         have = self.vt.present_pasids(req["dev"])
+        if have is None:
+            return False, "%s has no context entry: no PASID table to read" % req["dev"]
         desc = "PASID table of %s holds %d entries" % (req["dev"], len(have))
         if have != want:
-            extra = sorted(have - want)[:8]
-            missing = sorted(want - have)[:8]
-            return False, desc + ", expected %d: extra %s, missing %s" % (len(want), extra, missing)
+            return False, desc + self.set_diff(have, want)
         return True, desc + ", exactly the %d the shim lists" % len(want)
+
+    def is_ram(self, gpa):
+        return any(lo <= gpa < hi for lo, hi in self.ram)
+
+    def check_pasid_mark(self, req):
+        """Remember where the device's PASID directory is, before the
+        device goes away (pasid_cleared reads that memory afterwards). The
+        table must hold exactly the PASIDs named now: the positive control
+        that the entries about to be torn down were in the hardware."""
+        d = self.vt.pasid_dir(req["dev"])
+        if d is None:
+            return False, "%s has no context entry: nothing to mark" % req["dev"]
+        have = set(self.vt.walk(*d))
+        want = self.wanted(req)
+        self.marks[req["as"]] = (req["dev"], d[0], d[1])
+        desc = "%s: PASID directory at 0x%x (marked %s) holds %d entries" % (
+            req["dev"], d[0], req["as"], len(have))
+        if have != want:
+            return False, desc + self.set_diff(have, want)
+        return True, desc + ", exactly those expected"
+
+    def check_pasid_cleared(self, req):
+        """No PASID entry is left in the memory of a marked PASID directory
+        and its tables, whatever happened to the device since: intel-iommu
+        frees them when the device is released (sysfs remove, hot-unplug)
+        without clearing them, so an entry there is one nobody detached
+        before the device went; read right after, the pages are seldom
+        reused, and a reused page shows garbage, not a valid entry."""
+        dev, pdir, entries = self.marks[req["as"]]
+        left = self.vt.walk(pdir, entries, is_ram=self.is_ram)
+        now = self.vt.pasid_dir(dev)
+        state = ("the device has no context entry now" if now is None else
+                 "still the device's directory" if now[0] == pdir else
+                 "the device has a new directory at 0x%x" % now[0])
+        desc = "PASID directory of %s marked %s at 0x%x (%s)" % (dev, req["as"], pdir, state)
+        if left:
+            return False, desc + ": %d entries left, PASIDs %s" % (len(left), sorted(left)[:8])
+        return True, desc + ": no entry left"
 
     def wait_deleted(self, dev_id):
         deadline = time.time() + 30
@@ -128,6 +293,9 @@ class Runner:
         if not req["present"]:
             if pe["present"]:
                 return False, desc + ": entry present, expected none"
+            if pe["why"] == "no context entry":
+                # Absent from a table that is not there proves nothing.
+                return False, desc + ": no context entry, so no PASID table to look in"
             return True, desc + ": no entry (%s)" % pe["why"]
         if not pe["present"]:
             return False, desc + ": no entry (%s)" % pe["why"]
@@ -151,6 +319,8 @@ class Runner:
 
     def check_translate(self, req):
         desc = "pasid %d iova 0x%x of %s" % (req["pasid"], req["iova"], req["dev"])
+        if self.vt.pasid_dir(req["dev"]) is None:
+            return False, desc + ": no context entry, no PASID table"
         tr = self.vt.translate(req["dev"], req["pasid"], req["iova"])
         want = req.get("pattern")
         if want is None:
@@ -240,6 +410,9 @@ class Runner:
             self.serve(io, deadline)
         except OSError as e:
             self.out.write("# cannot talk to QEMU: %s\n" % e)
+        except Exception as e:  # counted, so the result file is still written
+            self.verdict(False, "vmrun: %s: %s" % (type(e).__name__, e))
+            self.qemu.kill()
         finally:
             try:
                 self.qemu.wait(timeout=max(1, min(20, deadline - time.time())))
@@ -266,15 +439,20 @@ class Runner:
                 raw, buf = buf.split(b"\n", 1)
                 line = raw.decode("utf-8", "replace").rstrip("\r")
                 if line.startswith("@@PSHIM CHECK "):
-                    req = json.loads(line[len("@@PSHIM CHECK "):])
+                    req = {}
                     try:
+                        req = json.loads(line[len("@@PSHIM CHECK "):])
                         ok, desc = self.check(req)
-                    except (vtd.VTdError, KeyError, ValueError) as e:
-                        ok, desc = False, "check %r failed: %s" % (req, e)
-                    self.result(ok, "hw: " + (req.get("desc", "") + ": " if req.get("desc") else "") + desc)
+                    except Exception as e:  # a failed check, never a dead runner
+                        ok, desc = False, "check %r failed: %s: %s" % (
+                            req or line, type(e).__name__, e)
+                    label = req.get("desc") if isinstance(req, dict) else None
+                    self.result(ok, "hw: " + (label + ": " if label else "") + desc)
                     io.sendall(("@@PSHIM-RES %s\n" % ("ok" if ok else "fail")).encode())
                 elif line.startswith("@@PSHIM-EXIT "):
                     self.exit_status = int(line.split()[1])
+                elif line.startswith("@@PSHIM-TAINT "):
+                    self.taint = int(line.split()[1])
                 else:
                     self.guest_line(line)
         else:
@@ -289,16 +467,30 @@ class Runner:
             console = ""
         splats = [line for line in console.splitlines() if SPLAT.search(line)]
         powered_off = "reboot: Power down" in console
+        bad_taint = None if self.taint is None else self.taint & ~TAINT_EXPECTED
         if self.tap:
-            self.result(self.exit_status == 0,
-                        "guest program exited with status %s" % self.exit_status)
-            self.result(not splats, "guest kernel log has no WARN/BUG/Oops/lockdep/DMAR fault line"
-                        + "".join("\n#   " + s for s in splats[:20]))
-            self.result(powered_off, "guest shut down cleanly")
+            self.close_run()
+            self.verdict(self.exit_status == 0,
+                         "guest program exited with status %s" % self.exit_status)
+            self.verdict(not splats, "guest kernel log has no WARN/BUG/Oops/lockdep/DMAR fault line"
+                         + "".join("\n#   " + s for s in splats[:20]))
+            if self.taint is None:
+                tdesc = "guest kernel reported no taint value before power-off"
+            elif bad_taint:
+                tdesc = "guest kernel taint %d has unexpected flags %s" % (
+                    self.taint, taint_names(bad_taint))
+            else:
+                tdesc = "guest kernel taint %d: only the expected flags (%s)" % (
+                    self.taint, taint_names(self.taint) or "none")
+            self.verdict(self.taint is not None and not bad_taint, tdesc)
+            self.verdict(powered_off, "guest shut down cleanly")
         else:
+            if bad_taint:
+                self.out.write("# kernel taint %d: unexpected flags %s\n"
+                               % (self.taint, taint_names(bad_taint)))
             for s in splats:
                 self.out.write("# kernel: %s\n" % s)
-        if self.exit_status is None or splats or not powered_off:
+        if self.exit_status is None or splats or bad_taint or not powered_off:
             self.out.write("# console log: %s/console.log\n" % a.run_dir)
             tail = console.splitlines()[-15:]
             for t in tail:
@@ -307,7 +499,7 @@ class Runner:
             f.write("%d %d %d\n" % (self.passed, self.failed, self.skipped))
         if self.tap:
             return 0 if self.failed == 0 else 1
-        if splats or self.failed:
+        if splats or self.failed or bad_taint:
             return 1
         return self.exit_status if self.exit_status is not None else 1
 
@@ -325,6 +517,8 @@ def main():
     p.add_argument("--append", default="")
     p.add_argument("--disk", help="raw disk image for a virtio-blk /dev/vda")
     p.add_argument("--tap", action="store_true")
+    p.add_argument("--require-plan", action="store_true",
+                   help="every program must end with a TAP plan (1..N) of its results")
     p.add_argument("--tap-start", type=int, default=int(os.environ.get("PSHIM_TAP_START", "0")))
     sys.exit(Runner(p.parse_args()).run())
 

@@ -79,24 +79,75 @@ class VTd:
             raise VTdError("pmemsave at 0x%x gave %d of %d bytes" % (gpa, len(data), length))
         return data
 
-    def present_pasids(self, name):
-        """Every PASID with a present entry, PASID 0 (RID_PASID) left out."""
+    def pasid_dir(self, name):
+        """(GPA, entries) of the device's PASID directory, or None if it
+        has no present scalable-mode context entry."""
         bus, devfn = parse_bdf(name)
         ctx = self.context_entry(bus, devfn)
         if ctx is None or not ctx[0] & 1:
-            return set()
-        entries = 1 << (((ctx[0] >> 9) & 7) + 7)
-        pdir = self.read_block(ctx[0] & PAGE_MASK, entries * 8)
-        found = set()
-        for i, (pde,) in enumerate(struct.iter_unpack("<Q", pdir)):
+            return None
+        return ctx[0] & PAGE_MASK, 1 << (((ctx[0] >> 9) & 7) + 7)
+
+    def walk(self, pdir, entries, is_ram=None):
+        """Every present PASID entry under the PASID directory at pdir:
+        {pasid: (entry GPA, its 8 qwords)}, PASID 0 (RID_PASID) left out.
+        With is_ram, memory that may no longer be a PASID directory (freed
+        with its device) is read with care: a directory entry with
+        reserved bits set, or pointing at page 0 or outside RAM, is no
+        pointer to follow, and only entries with a known PGTT count."""
+        found = {}
+        raw = self.read_block(pdir, entries * 8)
+        tables = []
+        for i, (pde,) in enumerate(struct.iter_unpack("<Q", raw)):
             if not pde & 1:
                 continue
-            table = self.read_block(pde & PAGE_MASK, 64 * 64)
+            table = pde & PAGE_MASK
+            if is_ram is not None and (pde & 0xFFC or not table or not is_ram(table)):
+                continue
+            tables.append((i, table))
+        pages = self.read_pages([t for _, t in tables], is_ram)
+        for i, table in tables:
+            block = pages[table]
             for j in range(64):
-                (lo,) = struct.unpack_from("<Q", table, j * 64)
-                if lo & 1 and (i << 6 | j):
-                    found.add(i << 6 | j)
+                pe = struct.unpack_from("<8Q", block, j * 64)
+                if not pe[0] & 1 or not i << 6 | j:
+                    continue
+                if is_ram is not None and (pe[0] >> 6) & 7 not in PGTT_NAMES:
+                    continue
+                found[i << 6 | j] = (table + j * 64, pe)
         return found
+
+    def read_pages(self, addrs, is_ram=None):
+        """{addr: its 4 KiB} for page addresses, nearby ones (above 1 MiB,
+        in one stretch of RAM) read together: one QMP pmemsave per
+        stretch, not one per page."""
+        pages, run = {}, []
+
+        def flush():
+            if run:
+                block = self.read_block(run[0], run[-1] + 4096 - run[0])
+                for a in run:
+                    pages[a] = block[a - run[0]:a - run[0] + 4096]
+                run.clear()
+
+        for a in sorted(set(addrs)):
+            if run and (a - run[-1] > 1 << 18 or run[0] < 1 << 20 or
+                        (is_ram is not None and not is_ram(a + 4095))):
+                flush()
+            if run and is_ram is not None and not all(
+                    is_ram(x) for x in range(run[-1], a + 4096, 4096)):
+                flush()
+            run.append(a)
+        flush()
+        return pages
+
+    def present_pasids(self, name):
+        """Every PASID with a present entry, PASID 0 (RID_PASID) left out;
+        None if the device has no context entry (no PASID table at all)."""
+        d = self.pasid_dir(name)
+        if d is None:
+            return None
+        return set(self.walk(*d))
 
     def rtaddr(self):
         (val,) = self.read_qwords(DMAR_BASE + RTADDR_REG, 1)

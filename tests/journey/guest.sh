@@ -188,6 +188,7 @@ rm -f "$out"
 read -r up _ </proc/uptime
 echo "# (test) guest.sh ran from ${t_start}s to ${up}s after the kernel started"
 echo "@@PSHIM-EXIT $fail"
+echo "@@PSHIM-TAINT $(cat /proc/sys/kernel/tainted)"
 # The harness's power button: no service is stopped one by one (8 s
 # under TCG), file systems are unmounted; minbase has no D-Bus, so
 # systemctl goes through systemd's private socket.
