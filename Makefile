@@ -6,8 +6,14 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 KREL := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 OUT := build/$(KREL)
 
+# One version for the module (Kbuild), libpasidshim, pasidctl, its man
+# page and the Python module (tools/gen-contract writes it into theirs).
+VERSION := $(shell cat VERSION 2>/dev/null || \
+	sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/null)
+
 USER_CC ?= gcc
-USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread -Iinclude/uapi -Itests/guest
+USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread -Iinclude/uapi -Itests/guest \
+	-DPSHIM_VERSION='"$(VERSION)"'
 
 GUEST_SRCS := $(wildcard tests/guest/*.c)
 GUEST_PROGS := $(patsubst tests/guest/%.c,$(OUT)/guest/%,$(GUEST_SRCS)) \
@@ -15,10 +21,10 @@ GUEST_PROGS := $(patsubst tests/guest/%.c,$(OUT)/guest/%,$(GUEST_SRCS)) \
 	$(OUT)/guest/pasidctl $(OUT)/guest/bench
 
 TOOL_SRCS := tools/pasidctl.c tools/libpasidshim.c
-TOOL_HDRS := tools/libpasidshim.h include/uapi/linux/pasid_shim.h
+TOOL_HDRS := tools/libpasidshim.h tools/pshim_contract.h include/uapi/linux/pasid_shim.h
 PREFIX ?= /usr
 
-.PHONY: journey helper all bench bench-full fuzz torture scale tools install module modules clean-module dkms-source dkms-install dkms-remove rpm guest-artifacts check demo clean distclean
+.PHONY: contract journey helper all bench bench-full fuzz torture scale tools install module modules clean-module dkms-source dkms-install dkms-remove rpm guest-artifacts check demo clean distclean
 
 all: module
 
@@ -73,6 +79,16 @@ dkms-remove:
 	-dkms remove pasid-shim/$(DKMS_VERSION) --all
 	rm -rf $(DKMS_SRC)
 
+# The errno contract (tools/contract.py) and VERSION make the library's
+# and the Python module's meanings, the guest tests' row macros, the
+# errno tables of docs/uapi.md and pasidctl(8); all are committed, and
+# `make check` fails if one differs (tools/gen-contract --check).
+CONTRACT_OUT := tools/pshim_contract.h tests/guest/pshim_contract.h python/pasid_shim/_contract.py
+$(CONTRACT_OUT) &: tools/contract.py tools/gen-contract VERSION include/uapi/linux/pasid_shim.h
+	tools/gen-contract
+contract:
+	tools/gen-contract
+
 # RPMs for the RHEL family (rpm/pasid-shim.spec) from the checkout's
 # tracked files, into RPM_TOPDIR/RPMS and SRPMS; RPMBUILD_FLAGS adds
 # rpmbuild options (--define ..., --nodeps).
@@ -123,11 +139,11 @@ $(OUT)/guest/pasidctl: $(TOOL_SRCS) $(TOOL_HDRS)
 # their installation: the library with its version script, the headers
 # under $(PREFIX)/include/pasid-shim (so <linux/pasid_shim.h> never
 # meets linux-libc-dev's include directory), pkg-config, the man page.
-LIB_VERSION := $(DKMS_VERSION)
+LIB_VERSION := $(VERSION)
 LIBDIR ?= $(PREFIX)/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
-TOOL_CFLAGS := -O2 -g -Wall -Wextra -Werror -Iinclude/uapi -Itools
+TOOL_CFLAGS := -O2 -g -Wall -Wextra -Werror -Iinclude/uapi -Itools -DPSHIM_VERSION='"$(VERSION)"'
 
-tools: tools/pasidctl tools/pasid-shim.pc
+tools: tools/pasidctl tools/pasid-shim.pc tools/pasidctl.bash-completion
 
 tools/libpasidshim.so.$(LIB_VERSION): tools/libpasidshim.c tools/libpasidshim.map $(TOOL_HDRS)
 	$(USER_CC) $(TOOL_CFLAGS) -fPIC $(CFLAGS) -shared -Wl,-soname,libpasidshim.so.0 \
@@ -138,12 +154,18 @@ tools/libpasidshim.so.$(LIB_VERSION): tools/libpasidshim.c tools/libpasidshim.ma
 tools/pasidctl: tools/pasidctl.c tools/libpasidshim.so.$(LIB_VERSION) $(TOOL_HDRS)
 	$(USER_CC) $(TOOL_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tools/pasidctl.c -Ltools -lpasidshim
 
-tools/pasid-shim.pc: tools/pasid-shim.pc.in dkms.conf
+# The bash completion: pasidctl prints it from its own command table.
+tools/pasidctl.bash-completion: tools/pasidctl
+	LD_LIBRARY_PATH=tools tools/pasidctl completion bash >$@
+
+tools/pasid-shim.pc: tools/pasid-shim.pc.in VERSION
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< >$@
 
 install: tools
 	install -D -m 0755 tools/pasidctl $(DESTDIR)$(PREFIX)/sbin/pasidctl
 	install -D -m 0644 tools/pasidctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/pasidctl.8
+	install -D -m 0644 tools/pasidctl.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/pasidctl
 	install -D -m 0644 tools/libpasidshim.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libpasidshim.so.$(LIB_VERSION)
 	ln -sf libpasidshim.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libpasidshim.so.0
 	ln -sf libpasidshim.so.0 $(DESTDIR)$(LIBDIR)/libpasidshim.so

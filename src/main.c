@@ -78,7 +78,7 @@ module_exit(pshim_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("pasid-shim developers");
 MODULE_DESCRIPTION("Per-PASID IOMMU domain attach/replace/detach from userspace");
-MODULE_VERSION("0.2.0");
+MODULE_VERSION(PSHIM_VERSION);	/* the VERSION file, through Kbuild */
 MODULE_INFO(kernel_features, PSHIM_PROBED_REPLACE PSHIM_PROBED_ALLOC PSHIM_PROBED_HANDLE
 	    PSHIM_PROBED_GUARD);
 PSHIM_IMPORT_NS();

@@ -25,7 +25,10 @@ rpm_expected_files() { # package version
 		echo "$d/dkms-pasid-shim $d/dkms-pasid-shim/README.md"
 		echo "$d/dkms-pasid-shim/60-pasid-shim.rules.example"
 		;;
-	pasidctl) echo "/usr/sbin/pasidctl /usr/share/man/man8/pasidctl.8.gz" ;;
+	pasidctl)
+		echo "/usr/sbin/pasidctl /usr/share/man/man8/pasidctl.8.gz"
+		echo "/usr/share/bash-completion/completions/pasidctl"
+		;;
 	libpasidshim) echo "/usr/lib64/libpasidshim.so.0 /usr/lib64/libpasidshim.so.$v" ;;
 	libpasidshim-devel)
 		echo "/usr/include/pasid-shim /usr/include/pasid-shim/libpasidshim.h"
@@ -34,7 +37,8 @@ rpm_expected_files() { # package version
 		echo "$d/libpasidshim-devel $d/libpasidshim-devel/pasid-example.c"
 		;;
 	python3-pasid-shim)
-		echo "/usr/lib/python3.9/site-packages/pasid_shim.py"
+		local py=/usr/lib/python3.9/site-packages/pasid_shim
+		echo "$py $py/__init__.py $py/_contract.py $py/py.typed"
 		echo "$d/python3-pasid-shim $d/python3-pasid-shim/test_pasid_shim.py"
 		;;
 	esac

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libpasidshim: one function per pasid_shim ioctl (libpasidshim.h says
+ * what each does); the meanings of errnos come from the contract table
+ * through the generated pshim_contract.h.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -199,61 +204,69 @@ int pshim_map_many(int fd, uint32_t domain_id, uint32_t flags,
 	return ret;
 }
 
-struct meaning {
-	const char *cmd;	/* NULL: any command */
-	int err;
-	const char *text;
-};
+#include "pshim_contract.h"
 
-static const struct meaning meanings[] = {
-	{ "open", ENOENT, "pasid_shim is not loaded (modprobe pasid_shim)" },
-	{ "open", EACCES, "the device node is root-only (0600)" },
-	{ "bind", ENODEV, "no such PCI device" },
-	{ "bind", EOPNOTSUPP, "no IOMMU, or the IOMMU gives the device no PASIDs" },
-	{ "bind", EBUSY, "bound by an open file already, owned by VFIO/iommufd (or its driver manages DMA itself), or (exclusive) a driver is bound" },
-	{ "bind", ENXIO, "no kernel driver bound: bind it --exclusive instead" },
-	{ "bind", EXDEV, "the device shares its IOMMU group with another device" },
-	{ "bind", EINVAL, "name longer than 31 characters" },
-	{ "attach", EINVAL, "PASID 0 or beyond the device's range, or a domain of another IOMMU" },
-	{ "attach", EBUSY, "PASID already attached (here, or by another user of the device such as SVA)" },
-	{ "pasid-alloc", ENOSPC, "the kernel's PASID space is used up" },
-	{ "pasid-alloc", EOPNOTSUPP, "this kernel has no global PASID allocator (before 6.6)" },
-	{ "pasid-free", ENOENT, "not a PASID this file allocated" },
-	{ "attach-many", EBUSY, "a PASID already attached (here, or by another user of the device)" },
-	{ "attach-many", EINVAL, "a PASID 0 or beyond the device's range, a domain of another IOMMU, or more than 2^20 entries" },
-	{ "detach-many", ENOENT, "a PASID not attached" },
-	{ "detach-many", EINVAL, "a PASID 0 or beyond the device's range, or more than 2^20 entries" },
-	{ "pasid-free", EBUSY, "PASID still attached to a device of this file" },
-	{ "replace", EINVAL, "PASID not attached, out of range, or the IOMMU refused the domain (the old one stays)" },
-	{ "detach", ENOENT, "PASID not attached" },
-	{ "detach", EINVAL, "PASID 0 or beyond the device's range" },
-	{ "map", EINVAL, "unaligned address or length, zero length, or neither read nor write" },
-	{ "map", EEXIST, "overlaps an existing mapping" },
-	{ "map", ERANGE, "outside the domain's aperture" },
-	{ "map", EOVERFLOW, "iova + length wraps" },
-	{ "map", ENOMEM, "over RLIMIT_MEMLOCK, or out of memory" },
-	{ "map", EFAULT, "memory that cannot be pinned" },
-	{ "unmap", EINVAL, "a mapping straddles the range's edge, or zero length" },
-	{ "unmap", ENOENT, "nothing mapped in the range" },
-	{ "destroy", EBUSY, "domain still attached to a PASID" },
-	{ NULL, ENOENT, "no object with that ID, or one of the wrong kind" },
-	{ NULL, ENODEV, "the device is gone (driver unbound or device removed)" },
-	{ NULL, EPERM, "opening it needs CAP_SYS_RAWIO" },
-	{ NULL, EACCES, "the device node is root-only" },
-	{ NULL, ENOTTY, "command unknown to this module (too old?)" },
-	{ NULL, EOPNOTSUPP, "unknown flag or non-zero reserved field" },
-	{ NULL, E2BIG, "struct larger than the kernel's, with a non-zero tail" },
-};
+const char *pshim_version(void)
+{
+	return PSHIM_VERSION_STRING;
+}
+
+int pshim_check(int fd, const char *pci_name, uint32_t flags,
+		struct pasid_shim_check *report)
+{
+	struct pasid_shim_check c = {
+		.size = sizeof(c), .flags = flags, .name_uptr = (uintptr_t)pci_name,
+	};
+	int ret = call(fd, PASID_SHIM_CHECK, &c);
+
+	if (!ret)
+		*report = c;
+	return ret;
+}
+
+const char *pshim_check_missing(uint32_t bit, const char **name, int *err, const char **fix)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pshim_missing_rows) / sizeof(pshim_missing_rows[0]); i++) {
+		const struct pshim_missing *m = &pshim_missing_rows[i];
+
+		if (m->bit != bit)
+			continue;
+		if (name)
+			*name = m->name;
+		if (err)
+			*err = bit < PASID_SHIM_MISSING_PASID_CAP ? -m->err : 0;
+		if (fix)
+			*fix = m->fix;
+		return m->why;
+	}
+	return NULL;
+}
+
+/* pasidctl's name of a command from any spelling: ATTACH_MANY, get_info. */
+static void cmd_name(const char *cmd, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; cmd[i] && i + 1 < len; i++)
+		out[i] = cmd[i] == '_' ? '-' : (cmd[i] >= 'A' && cmd[i] <= 'Z') ? cmd[i] + 32 : cmd[i];
+	out[i] = 0;
+	if (!strcmp(out, "get-info"))
+		strcpy(out, "info");
+}
 
 const char *pshim_strerror(const char *cmd, int err)
 {
+	char name[32] = "";
 	size_t i;
 
 	if (err < 0)
 		err = -err;
-	for (i = 0; i < sizeof(meanings) / sizeof(meanings[0]); i++)
-		if ((!meanings[i].cmd || (cmd && !strcmp(cmd, meanings[i].cmd))) &&
-		    meanings[i].err == err)
-			return meanings[i].text;
+	if (cmd)
+		cmd_name(cmd, name, sizeof(name));
+	for (i = 0; i < sizeof(pshim_meanings) / sizeof(pshim_meanings[0]); i++)
+		if (pshim_meanings[i].err == err && !strcmp(name, pshim_meanings[i].cmd))
+			return pshim_meanings[i].text;
 	return strerror(err);
 }

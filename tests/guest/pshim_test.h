@@ -25,6 +25,7 @@
 #include <linux/pasid_shim.h>
 
 #include "libpasidshim.h"
+#include "pshim_contract.h"
 
 /*
  * What every process of a test program adds to, forked children too
@@ -114,6 +115,20 @@ static inline void t_expect(int got, int want, const char *what)
 		t_result(0, "%s: got %d (%s), expected %d (%s)", what, got,
 			 got ? strerror(-got) : "success", want,
 			 want ? strerror(-want) : "success");
+}
+
+/*
+ * One row of the errno contract (tools/contract.py): the call must answer
+ * what the row promises. CT_<COMMAND>_<ROW> (pshim_contract.h, generated)
+ * gives the row's errno and name, so the table, not the test, says what
+ * is expected, and tools/gen-contract --check knows this test covers it.
+ */
+static inline void t_row(int got, int want, const char *row, const char *what)
+{
+	char d[256];
+
+	snprintf(d, sizeof(d), "%s [%s]", what, row);
+	t_expect(got, want, d);
 }
 
 /* The description the next hardware check's TAP line carries. */

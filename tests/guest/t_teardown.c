@@ -181,11 +181,13 @@ static void gone_case(const char *how, int (*make_gone)(void), int (*bring_back)
 	t_hw_say("after %s: the PASID entries where they were are all cleared", what);
 	t_hw_cleared("gone");
 	t_result(t_stat("attachments") == 0, "after %s: stats show no attachment", what);
-	t_expect(t_attach(fd, dev, 5, dom[0]), -ENODEV, "ATTACH on the dead device");
+	t_row(t_attach(fd, dev, 5, dom[0]), CT_COMMON_GONE, "ATTACH on the dead device");
 	t_expect(t_attach_cmd(fd, PASID_SHIM_REPLACE, dev, 1, dom[0], &old), -ENODEV,
 		 "REPLACE on the dead device");
 	t_expect(t_detach(fd, dev, 1), -ENODEV, "DETACH on the dead device");
-	t_expect(t_domain_alloc(fd, dev, &old), -ENODEV, "DOMAIN_ALLOC on the dead device");
+	t_row(t_domain_alloc(fd, dev, &old), CT_DOMAIN_ALLOC_GONE, "DOMAIN_ALLOC on the dead device");
+	t_call();
+	t_row(pshim_pasid_alloc(fd, dev, &old), CT_PASID_ALLOC_GONE, "PASID_ALLOC on the dead device");
 	ls.dev_id = dev;
 	t_expect(t_ioctl(fd, PASID_SHIM_LIST, &ls), -ENODEV, "LIST on the dead device");
 	t_expect(t_unmap(fd, dom[0], 0x100000, 0x10000, &n), 0, "UNMAP still works");

@@ -13,6 +13,10 @@ rng = random.Random(seed)
 words = ["info", "bind", "domain-alloc", "map", "unmap", "attach", "replace",
          "detach", "list", "destroy", "script", "echo", "--json", "--device",
          "--pattern", "--file", "--read", "--write", "--help", "-", "=", "$x",
+         "check", "status", "hold", "help", "version", "completion", "bash", "attach-many",
+         "detach-many", "map-many", "pasid-alloc", "pasid-free", "--exclusive", "-j", "-p",
+         "-h", "-V", "-d", "-jp", "--pretty", "--version", "--", "--pattern=", "--device=",
+         "--exclusive=1", "-x", "1T", "2T", "0t",
          "0", "1", "-1", "0x", "0xffffffff", "0x100000000", "4K", "1G", "99999999999999999999",
          "18446744073709551615", "16E", "0000:01:00.0", "", " ", "%s%n", "\x7f", "é"]
 bad = []
@@ -24,7 +28,8 @@ for i in range(runs):
             argv.append("".join(chr(rng.randrange(1, 256)) for _ in range(rng.randrange(0, 12))))
         else:
             argv.append(rng.choice(words))
-    if rng.random() < 0.7:
+    # hold waits for a signal once the device is open: never let it find one
+    if rng.random() < 0.7 or "hold" in argv:
         argv = ["--device", "/nonexistent/pasid-shim"] + argv
     try:
         p = subprocess.run([exe] + argv, stdin=subprocess.DEVNULL,

@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 	for p in GET_INFO:info BIND:bind DOMAIN_ALLOC:domain_alloc MAP:map UNMAP:unmap \
 		ATTACH:attach REPLACE:attach DETACH:detach LIST:list DESTROY:destroy \
 		PASID_ALLOC:pasid_alloc PASID_FREE:pasid_free ATTACH_MANY:batch \
-		DETACH_MANY:batch MAP_MANY:map_many; do
+		DETACH_MANY:batch MAP_MANY:map_many CHECK:check; do
 		printf '\tprintf("%s %%lu %%zu\\n", (unsigned long)PASID_SHIM_%s, sizeof(struct pasid_shim_%s));\n' \
 			"${p%%:*}" "${p%%:*}" "${p#*:}"
 	done
@@ -32,6 +32,7 @@ layouts = {"GET_INFO": p._INFO, "BIND": p._BIND, "DOMAIN_ALLOC": p._DOMAIN_ALLOC
            "DETACH": p._DETACH, "LIST": p._LIST, "DESTROY": p._DESTROY,
            "PASID_ALLOC": p._PASID_ALLOC, "PASID_FREE": p._PASID_FREE,
            "ATTACH_MANY": p._BATCH, "DETACH_MANY": p._BATCH, "MAP_MANY": p._MAP_MANY,
+           "CHECK": p._CHECK,
            "ENTRY": p._ENTRY, "MAP_ENTRY": p._MAP_ENTRY}
 bad, n = [], 0
 for line in open(sys.argv[1]):

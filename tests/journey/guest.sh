@@ -4,9 +4,9 @@
 # /opt/pshim-test/stage says which boot this is:
 #   install  the first kernel, right after `apt install ./*.deb`
 #   upgrade  the second kernel, after `apt install linux-image-...`
-# Commands of the README's install section are run through `run`, which
+# Commands of docs/install.md's Debian section are run through `run`, which
 # prints them as "# $ CMD" (root) or "# alice$ CMD", exactly as the
-# README has them; the host compares that transcript with the README.
+# docs/install.md has them; the host compares that transcript with it.
 # Anything else the test does is printed as "# (test) ...".
 set -u
 read -r t_start _ </proc/uptime
@@ -15,7 +15,7 @@ stty raw -echo
 export PSHIM_TTY=/dev/ttyS1
 read -r stage <"$T/stage"
 read -r old new <"$T/kernels"
-dev=0000:01:00.0  # the README's device: the first NVMe endpoint
+dev=0000:01:00.0  # docs/install.md's device: the first NVMe endpoint
 fail=0
 
 ok() { echo "ok - journey ($stage): $*"; }
@@ -26,7 +26,7 @@ check() { # description command...
 	if "$@"; then ok "$d"; else notok "$d"; fi
 }
 out=$(mktemp)
-run() { # [--as USER] COMMAND: a README command, as typed there
+run() { # [--as USER] COMMAND: a docs/install.md command, as typed there
 	local who=root rc
 	if [ "$1" = --as ]; then
 		who=$2

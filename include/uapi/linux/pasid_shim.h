@@ -20,6 +20,14 @@
  * that element's errno, as the single command would. The elements
  * before it stay done; nothing after it is tried. With no failure,
  * out_done equals num.
+ *
+ * A command that waits for the file's lock, or works through a long
+ * list (MAP, UNMAP, DESTROY, LIST, the _MANY commands), stops with EINTR
+ * when a fatal signal arrives; what it did stays done.
+ *
+ * Every errno of every command, with mainline's answer beside it, is in
+ * docs/uapi.md, generated from the contract table tools/contract.py,
+ * which `make check` holds these comments to.
  */
 #ifndef _UAPI_LINUX_PASID_SHIM_H
 #define _UAPI_LINUX_PASID_SHIM_H
@@ -93,7 +101,8 @@ enum pasid_shim_bind_flags {
  * @name_uptr: NUL-terminated PCI device name, "0000:01:00.0", at most
  *	PASID_SHIM_NAME_MAX bytes with the NUL
  * @out_dev_id: ID of the bound device
- * @out_max_pasid: valid PASIDs are 1 .. out_max_pasid - 1
+ * @out_max_pasid: the PASID limit, not the largest PASID: valid PASIDs
+ *	are 1 .. out_max_pasid - 1 (the kernel's dev->iommu->max_pasids)
  *
  * Shared (flags 0): beside the kernel driver bound to the device, whose
  * DMA ownership keeps VFIO and iommufd away; the binding ends (ENODEV)
@@ -117,6 +126,9 @@ struct pasid_shim_bind {
  * @flags: must be 0
  * @dev_id: a bound device; the domain belongs to its IOMMU
  * @out_domain_id: ID of the new, empty paging domain
+ *
+ * A file holds at most the module parameter max_domains_per_file
+ * domains (EDQUOT beyond).
  */
 struct pasid_shim_domain_alloc {
 	__u32 size;
