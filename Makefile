@@ -49,7 +49,7 @@ clean-module:
 # The DKMS source: what DKMS needs to probe a kernel and build the
 # module for it. This list is the only one: make dkms-install,
 # debian/rules and rpm/pasid-shim.spec all copy it with dkms-source.
-DKMS_PAYLOAD := Kbuild Makefile dkms.conf src include \
+DKMS_PAYLOAD := Kbuild Makefile dkms.conf VERSION src include \
 	scripts/lib.sh scripts/probe scripts/dkms-probe scripts/probes
 
 # Copy the DKMS source into DKMS_DEST (without build leftovers).
@@ -62,7 +62,7 @@ dkms-source:
 
 # Install from this checkout through DKMS, for every installed kernel
 # now and later ones by DKMS's own hooks; dkms-remove undoes it all.
-DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_VERSION := $(VERSION)
 DKMS_SRC := /usr/src/pasid-shim-$(DKMS_VERSION)
 
 dkms-install:
