@@ -112,6 +112,10 @@ SECTIONS = [
         row("LONG", "E2BIG", "`size` above the kernel's struct with a non-zero tail",
             mainline="E2BIG", meaning="struct larger than the kernel's, with a non-zero tail "
             "(a program newer than the module?)", applies=IOCTLS),
+        row("HUGE", "E2BIG", "`size` above 4096, whatever the tail (no struct grows past a "
+            "page; reading a huge tail for zeroes would hold the CPU)", bold=True,
+            mainline="E2BIG only for a non-zero tail, after reading all of it",
+            meaning="struct size above a page", applies=IOCTLS),
         row("FAULT", "EFAULT", "pointer to the struct not readable/writable", mainline="EFAULT",
             meaning="a pointer the kernel cannot read or write", applies=IOCTLS),
         row("FLAGS", "EOPNOTSUPP", "unknown bit in `flags`, non-zero `__reserved`",

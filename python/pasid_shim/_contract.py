@@ -16,7 +16,7 @@ MEANINGS = {
     ('GET_INFO', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('GET_INFO', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('GET_INFO', 'EFAULT'):
         'a pointer the kernel cannot read or write',
     ('GET_INFO', 'EOPNOTSUPP'):
@@ -38,7 +38,7 @@ MEANINGS = {
     ('BIND', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('BIND', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('BIND', 'EFAULT'):
         'a pointer the kernel cannot read or write',
     ('BIND', 'EINTR'):
@@ -50,7 +50,7 @@ MEANINGS = {
     ('CHECK', 'ENOTTY'):
         'this module is older than 0.3.0 and has no CHECK; command unknown to this module (older than this program?)',
     ('CHECK', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('CHECK', 'EFAULT'):
         'a pointer the kernel cannot read or write',
     ('CHECK', 'EOPNOTSUPP'):
@@ -62,7 +62,7 @@ MEANINGS = {
     ('DOMAIN_ALLOC', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('DOMAIN_ALLOC', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('DOMAIN_ALLOC', 'EFAULT'):
         'a pointer the kernel cannot read or write',
     ('DOMAIN_ALLOC', 'EOPNOTSUPP'):
@@ -88,7 +88,7 @@ MEANINGS = {
     ('MAP', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('MAP', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('MAP', 'EOPNOTSUPP'):
         'unknown flag or non-zero reserved field',
     ('MAP', 'ENOENT'):
@@ -110,7 +110,7 @@ MEANINGS = {
     ('MAP_MANY', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('MAP_MANY', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('MAP_MANY', 'EOPNOTSUPP'):
         'unknown flag or non-zero reserved field',
     ('MAP_MANY', 'ENOENT'):
@@ -126,7 +126,7 @@ MEANINGS = {
     ('UNMAP', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('UNMAP', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('UNMAP', 'EFAULT'):
         'a pointer the kernel cannot read or write',
     ('UNMAP', 'EOPNOTSUPP'):
@@ -144,7 +144,7 @@ MEANINGS = {
     ('ATTACH', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('ATTACH', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('ATTACH', 'EFAULT'):
         'a pointer the kernel cannot read or write',
     ('ATTACH', 'EOPNOTSUPP'):
@@ -164,7 +164,7 @@ MEANINGS = {
     ('REPLACE', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('REPLACE', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('REPLACE', 'EFAULT'):
         'a pointer the kernel cannot read or write',
     ('REPLACE', 'EOPNOTSUPP'):
@@ -182,7 +182,7 @@ MEANINGS = {
     ('DETACH', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('DETACH', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('DETACH', 'EFAULT'):
         'a pointer the kernel cannot read or write',
     ('DETACH', 'EOPNOTSUPP'):
@@ -206,7 +206,7 @@ MEANINGS = {
     ('ATTACH_MANY', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('ATTACH_MANY', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('ATTACH_MANY', 'EOPNOTSUPP'):
         'unknown flag or non-zero reserved field',
     ('ATTACH_MANY', 'ENODEV'):
@@ -222,7 +222,7 @@ MEANINGS = {
     ('DETACH_MANY', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('DETACH_MANY', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('DETACH_MANY', 'EOPNOTSUPP'):
         'unknown flag or non-zero reserved field',
     ('DETACH_MANY', 'ENODEV'):
@@ -232,7 +232,7 @@ MEANINGS = {
     ('LIST', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('LIST', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('LIST', 'EFAULT'):
         'a pointer the kernel cannot read or write',
     ('LIST', 'EOPNOTSUPP'):
@@ -248,7 +248,7 @@ MEANINGS = {
     ('DESTROY', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('DESTROY', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('DESTROY', 'EFAULT'):
         'a pointer the kernel cannot read or write',
     ('DESTROY', 'EOPNOTSUPP'):
@@ -266,7 +266,7 @@ MEANINGS = {
     ('PASID_ALLOC', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('PASID_ALLOC', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('PASID_ALLOC', 'EFAULT'):
         'a pointer the kernel cannot read or write',
     ('PASID_ALLOC', 'ENOENT'):
@@ -282,7 +282,7 @@ MEANINGS = {
     ('PASID_FREE', 'ENOTTY'):
         'command unknown to this module (older than this program?)',
     ('PASID_FREE', 'E2BIG'):
-        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?)",
+        "struct larger than the kernel's, with a non-zero tail (a program newer than the module?); struct size above a page",
     ('PASID_FREE', 'EFAULT'):
         'a pointer the kernel cannot read or write',
     ('PASID_FREE', 'EOPNOTSUPP'):

@@ -17,6 +17,7 @@
 #define CT_COMMON_CMD (-ENOTTY), "common.CMD"
 #define CT_COMMON_SHORT (-EINVAL), "common.SHORT"
 #define CT_COMMON_LONG (-E2BIG), "common.LONG"
+#define CT_COMMON_HUGE (-E2BIG), "common.HUGE"
 #define CT_COMMON_FAULT (-EFAULT), "common.FAULT"
 #define CT_COMMON_FLAGS (-EOPNOTSUPP), "common.FLAGS"
 #define CT_COMMON_ID (-ENOENT), "common.ID"

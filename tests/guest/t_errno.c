@@ -45,6 +45,16 @@ static void uapi_rows(int fd)
 	big[200] = 1;
 	t_row(raw(fd, PASID_SHIM_GET_INFO, big, sizeof(big)), CT_COMMON_LONG, "GET_INFO larger, non-zero tail");
 	t_row(t_ioctl(fd, PASID_SHIM_GET_INFO, NULL), CT_COMMON_FAULT, "GET_INFO NULL pointer");
+	{
+		/* Two pages of zeroes: a zero tail, but a size past a page. */
+		unsigned char *huge = calloc(2, 4096);
+
+		t_expect(huge ? raw(fd, PASID_SHIM_GET_INFO, huge, 4096) : -ENOMEM, 0,
+			 "GET_INFO size 4096, zero tail");
+		t_row(huge ? raw(fd, PASID_SHIM_GET_INFO, huge, 4097) : -ENOMEM, CT_COMMON_HUGE,
+		      "GET_INFO size 4097, zero tail");
+		free(huge);
+	}
 
 	memset(&info, 0, sizeof(info));
 	info.flags = 1;
