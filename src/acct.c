@@ -10,18 +10,24 @@
  * decides the payer once per call and charges the sum of each chunk of
  * buffers it copies in once (pshim_charge_prepay()); each buffer then
  * draws on what was prepaid, and what is left is uncharged at the end.
- * Prepaying per chunk, not the whole array, keeps what is charged ahead
- * of pinning to the 16 buffers about to be pinned (a caller with
- * CAP_IPC_LOCK has no limit to stop a sum of absurd lengths), and reads
- * each element once.
+ * Prepaying per chunk, not the whole array, and at most
+ * PSHIM_PREPAY_MAX pages of it, bounds what is charged ahead of pinning
+ * (a caller with CAP_IPC_LOCK has no limit to stop a sum of absurd
+ * lengths, and the mm's pinned_vm is read by others meanwhile) to what
+ * a single MAP charges ahead: a buffer larger than that is charged on
+ * its own, as MAP does. Each element is read once.
  */
 #include <linux/capability.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "pasid_shim.h"
+
+/* Pages one MAP_MANY chunk may prepay: the small buffers' case. */
+#define PSHIM_PREPAY_MAX	(SZ_64M >> PAGE_SHIFT)
 
 static void pshim_acct_free(struct pshim_acct *acct)
 {
@@ -101,7 +107,8 @@ int pshim_charge_begin(struct pshim_ctx *ctx, struct pshim_charge *chg)
  */
 void pshim_charge_prepay(struct pshim_charge *chg, unsigned long npages)
 {
-	if (npages && !pshim_acct_charge(chg->acct, npages))
+	if (npages && npages <= PSHIM_PREPAY_MAX &&
+	    !pshim_acct_charge(chg->acct, npages))
 		chg->prepaid += npages;
 }
 

@@ -204,15 +204,25 @@ static int pshim_device_assess(struct pci_dev *pdev, bool exclusive,
 		r->out_missing = PASID_SHIM_MISSING_PRESENT;
 		return 0;
 	}
-	/* A device being added may be about to join its group. */
-	if (pshim_adding)
-		miss |= PASID_SHIM_MISSING_SETTLED;
 	pshim_device_pci_assess(pdev, r);
+	/*
+	 * A device being added may be about to join its group, and the
+	 * IOMMU core may be filling in (or, if its probe fails, freeing) a
+	 * dev->iommu: nothing more is looked at until the add is done.
+	 */
+	if (pshim_adding) {
+		r->out_missing = PASID_SHIM_MISSING_SETTLED;
+		return 0;
+	}
 	if (!dev->iommu) {
 		miss |= PASID_SHIM_MISSING_IOMMU;
 	} else {
 		/* No group: the IOMMU core is still probing a hot-added device. */
 		r->out_group_devices = pshim_device_group_assess(dev, &miss);
+		if (miss & PASID_SHIM_MISSING_SETTLED) {
+			r->out_missing = miss;
+			return 0;
+		}
 		if (dev->iommu->max_pasids)
 			r->out_max_pasid_log2 = ilog2(dev->iommu->max_pasids);
 		else
