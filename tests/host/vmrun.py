@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qemu.qmp.legacy import QEMUMonitorProtocol  # noqa: E402
 import vtd  # noqa: E402
 
-SPLAT = re.compile(r"WARNING:|BUG:|Oops|Call Trace|lockdep|KASAN|UBSAN|"
+SPLAT = re.compile(r"WARNING:|BUG:|Oops|Call Trace|lockdep|KASAN|UBSAN|unreferenced object 0x|"
                    r"blocked for more than|Invalidation Queue Error|"
                    r"Invalidation Time-out Error|"
                    r"possible circular locking|DMAR: DRHD: handling fault|"
