@@ -4,8 +4,8 @@
  * rig can prove that the detector's report fails the run. Write one word
  * to /sys/kernel/debug/pshim_detect/trigger:
  *
- *   leak     allocate four objects of 1234 bytes and drop every pointer
- *            to them (kmemleak: "unreferenced object ... (size 1234)"
+ *   leak     allocate four objects of 2048 bytes and drop every pointer
+ *            to them (kmemleak: "unreferenced object ... (size 2048)"
  *            at the next scans; four, as a stale copy of a pointer on a
  *            stack can hide one)
  *   lockdep  take two mutexes in one order, then in the other (lockdep:
@@ -22,13 +22,14 @@
  */
 #include <linux/compiler.h>
 #include <linux/debugfs.h>
+#include <linux/kfence.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#define DETECT_LEAK_SIZE 1234
+#define DETECT_LEAK_SIZE 2048
 
 static DEFINE_MUTEX(detect_a);
 static DEFINE_MUTEX(detect_b);
@@ -78,9 +79,15 @@ static int detect_uaf(void)
 
 	if (!IS_ENABLED(CONFIG_KASAN))
 		return -EOPNOTSUPP;
-	p = kmalloc(64, GFP_KERNEL);
-	if (!p)
-		return -ENOMEM;
+	/* A KFENCE-sampled object would be KFENCE's report, not KASAN's. */
+	do {
+		p = kmalloc(64, GFP_KERNEL);
+		if (!p)
+			return -ENOMEM;
+		if (!is_kfence_address(p))
+			break;
+		kfree(p);
+	} while (1);
 	p[8] = 1;
 	kfree(p);
 	/* Keep the compiler from seeing (and dropping) the read below. */
