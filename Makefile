@@ -32,11 +32,12 @@ all: module
 module: $(OUT)/compat_probes.h
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-# ... and the test-only modules beside it: the PASID capability helper
-# and the benchmark's raw-call timer.
+# ... and the test-only modules beside it: the PASID capability helper,
+# the benchmark's raw-call timer and the debug detectors' trigger.
 modules: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper W=1 modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers W=1 modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/detect W=1 modules
 
 # The test-only PASID capability helper alone (the journey's guest
 # loads it from a test-only path; no package carries it).
@@ -116,7 +117,7 @@ guest-artifacts: $(GUEST_PROGS)
 	+scripts/kmake $(KDIR) modules
 	@mkdir -p $(OUT)
 	cp pasid_shim.ko tests/helper/pasid_cap_helper.ko $(OUT)/
-	cp tests/bench/pshim_bench.ko $(OUT)/guest/
+	cp tests/bench/pshim_bench.ko tests/detect/pshim_detect.ko $(OUT)/guest/
 
 $(OUT)/guest/%: tests/guest/%.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS)
 	@mkdir -p $(dir $@)
@@ -224,6 +225,7 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench clean 2>/dev/null || true
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/detect clean 2>/dev/null || true
 
 distclean: clean
 	rm -rf build
