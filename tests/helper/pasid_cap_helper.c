@@ -181,14 +181,19 @@ static void helper_remove_all(void)
 	struct pci_dev *pdev;
 
 	while (neps) {
-		struct helper_ep *ep = &eps[--neps];
+		struct helper_ep *ep = &eps[neps - 1];
 
+		/*
+		 * The endpoint stays in eps[] while it is removed: its driver
+		 * still reads config space through our ops meanwhile.
+		 */
 		pdev = pci_get_slot(ep->bus, ep->devfn);
 		if (pdev) {
 			pci_stop_and_remove_bus_device_locked(pdev);
 			pci_dev_put(pdev);
 		}
 		pci_bus_set_ops(ep->bus, ep->orig_ops);
+		neps--;
 		pci_lock_rescan_remove();
 		pci_rescan_bus(ep->bus);
 		pci_unlock_rescan_remove();
