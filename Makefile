@@ -44,8 +44,13 @@ modules: module
 helper:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper W=1 modules
 
+# The module's objects in the tree. Not kbuild's own clean: with M= it
+# deletes every *.ko below the checkout, build/<release>/ of the other
+# kernels included, which make check's later steps read.
+MODULE_LEFTOVERS := *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers \
+	src/*.o src/.*.cmd src/.*.o.d src/*.mod src/*.mod.c
 clean-module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -f $(MODULE_LEFTOVERS)
 
 # The DKMS source: what DKMS needs to probe a kernel and build the
 # module for it. This list is the only one: make dkms-install,
@@ -59,7 +64,7 @@ dkms-source:
 	mkdir -p $(DKMS_DEST)
 	cp -r --parents $(DKMS_PAYLOAD) $(DKMS_DEST)/
 	find $(DKMS_DEST) \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
-		-o -name '.*.cmd' \) -delete
+		-o -name '.*.cmd' -o -name '.*.o.d' \) -delete
 
 # Install from this checkout through DKMS, for every installed kernel
 # now and later ones by DKMS's own hooks; dkms-remove undoes it all.
@@ -220,9 +225,8 @@ demo:
 	scripts/demo
 
 # Outputs for one kernel (KDIR); distclean drops every kernel's.
-clean:
+clean: clean-module
 	rm -rf $(OUT)
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/helper clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/detect clean 2>/dev/null || true
