@@ -20,6 +20,7 @@ rpm_el9_flags() {
 # Files each package must hold (rpm -qlp), beyond the DKMS payload.
 rpm_expected_files() { # package version
 	local v=$2 d=/usr/share/doc
+	echo "/usr/share/licenses/$1 /usr/share/licenses/$1/LICENSE"
 	case $1 in
 	dkms-pasid-shim)
 		echo "$d/dkms-pasid-shim $d/dkms-pasid-shim/README.md"
