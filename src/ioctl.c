@@ -304,10 +304,8 @@ static int pshim_many(struct pshim_ucmd *ucmd, bool attach)
 				break;
 			}
 		}
-		if (attach)
-			ret = pshim_pasid_attach_many(sdev, e, doms, i, &did);
-		else
-			ret = pshim_pasid_detach_many(sdev, e, got, &did);
+		ret = pshim_pasid_many(sdev, e, attach ? doms : NULL,
+				       attach ? i : got, &did);
 		cmd->out_done += did;
 		if (!ret)
 			ret = bad;

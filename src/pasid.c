@@ -241,33 +241,19 @@ int pshim_pasid_detach(struct pshim_device *sdev, u32 pasid)
 }
 
 /*
- * n attachments under one hold of sdev->lock, in order, stopping at the
- * first failure; *done counts those made.
+ * n elements under one hold of sdev->lock, in order, stopping at the
+ * first failure; *done counts those done. @doms NULL: detach.
  */
-int pshim_pasid_attach_many(struct pshim_device *sdev,
-			    const struct pasid_shim_entry *e,
-			    struct pshim_domain *const *doms, u32 n, u32 *done)
+int pshim_pasid_many(struct pshim_device *sdev, const struct pasid_shim_entry *e,
+		     struct pshim_domain *const *doms, u32 n, u32 *done)
 {
 	int ret = 0;
 	u32 i;
 
 	mutex_lock(&sdev->lock);
 	for (i = 0; i < n && !ret; i++)
-		ret = __pshim_pasid_attach(sdev, e[i].pasid, doms[i]);
-	mutex_unlock(&sdev->lock);
-	*done = ret ? i - 1 : i;
-	return ret;
-}
-
-int pshim_pasid_detach_many(struct pshim_device *sdev,
-			    const struct pasid_shim_entry *e, u32 n, u32 *done)
-{
-	int ret = 0;
-	u32 i;
-
-	mutex_lock(&sdev->lock);
-	for (i = 0; i < n && !ret; i++)
-		ret = __pshim_pasid_detach(sdev, e[i].pasid);
+		ret = doms ? __pshim_pasid_attach(sdev, e[i].pasid, doms[i]) :
+			     __pshim_pasid_detach(sdev, e[i].pasid);
 	mutex_unlock(&sdev->lock);
 	*done = ret ? i - 1 : i;
 	return ret;

@@ -333,21 +333,17 @@ int pshim_pasid_replace(struct pshim_device *sdev, u32 pasid,
 			struct pshim_domain *dom, struct pshim_domain **old);
 int pshim_pasid_detach(struct pshim_device *sdev, u32 pasid);
 /**
- * pshim_pasid_attach_many() - ATTACH of n elements in order
+ * pshim_pasid_many() - ATTACH_MANY or DETACH_MANY of n elements in order
  * @sdev: the device
  * @e: the elements' PASIDs (e[i].pasid)
- * @doms: the elements' domains, looked up already
+ * @doms: the elements' domains, looked up already; NULL: detach
  * @n: elements
- * @done: elements attached; e[*done] failed unless *done == n
+ * @done: elements done; e[*done] failed unless *done == n
  *
  * Return: 0 or the failing element's errno.
  */
-int pshim_pasid_attach_many(struct pshim_device *sdev,
-			    const struct pasid_shim_entry *e,
-			    struct pshim_domain *const *doms, u32 n, u32 *done);
-/* As pshim_pasid_attach_many(); e[i].domain_id is not looked at. */
-int pshim_pasid_detach_many(struct pshim_device *sdev,
-			    const struct pasid_shim_entry *e, u32 n, u32 *done);
+int pshim_pasid_many(struct pshim_device *sdev, const struct pasid_shim_entry *e,
+		     struct pshim_domain *const *doms, u32 n, u32 *done);
 /**
  * pshim_pasid_detach_all() - detach every PASID of a dying device
  * @sdev: the device, sdev->lock held
