@@ -4,8 +4,8 @@
  * UNMAP's rules, next to the mappings they guard.
  *
  * A mapping is one object from a SLAB_ACCOUNT cache (the memory cgroup
- * is charged per slab page, not per mapping), its IOVA range node
- * embedded, in the domain's interval tree. A MAP charges its pages
+ * is charged its bytes from a per-CPU stock, refilled a page at a time),
+ * its IOVA range node embedded, in the domain's interval tree. A MAP charges its pages
  * before anything is pinned (acct.c), then pin.c pins and maps them, in
  * batches.
  */
