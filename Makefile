@@ -15,10 +15,15 @@ USER_CC ?= gcc
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread -Iinclude/uapi -Itests/guest \
 	-DPSHIM_VERSION='"$(VERSION)"'
 
+# The test programs do not depend on the kernel: built once into
+# build/guest (make clean keeps them), linked into each kernel's
+# $(OUT)/guest beside that kernel's test modules.
+GUEST_BIN := build/guest
 GUEST_SRCS := $(wildcard tests/guest/*.c)
-GUEST_PROGS := $(patsubst tests/guest/%.c,$(OUT)/guest/%,$(GUEST_SRCS)) \
-	$(patsubst tests/guest/%.sh,$(OUT)/guest/%,$(wildcard tests/guest/*.sh)) \
-	$(OUT)/guest/pasidctl $(OUT)/guest/bench
+GUEST_NAMES := $(patsubst tests/guest/%.c,%,$(GUEST_SRCS)) \
+	$(patsubst tests/guest/%.sh,%,$(wildcard tests/guest/*.sh)) pasidctl bench
+GUEST_PROGS := $(addprefix $(OUT)/guest/,$(GUEST_NAMES))
+.SECONDARY: $(addprefix $(GUEST_BIN)/,$(GUEST_NAMES))
 
 TOOL_SRCS := tools/pasidctl.c tools/libpasidshim.c
 TOOL_HDRS := tools/libpasidshim.h tools/pshim_contract.h include/uapi/linux/pasid_shim.h
@@ -124,19 +129,23 @@ guest-artifacts: $(GUEST_PROGS)
 	cp pasid_shim.ko tests/helper/pasid_cap_helper.ko $(OUT)/
 	cp tests/bench/pshim_bench.ko tests/detect/pshim_detect.ko $(OUT)/guest/
 
-$(OUT)/guest/%: tests/guest/%.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS)
+$(OUT)/guest/%: $(GUEST_BIN)/%
+	@mkdir -p $(dir $@)
+	ln -f $< $@
+
+$(GUEST_BIN)/%: tests/guest/%.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS)
 	@mkdir -p $(dir $@)
 	$(USER_CC) $(USER_CFLAGS) -Itools -o $@ $< tools/libpasidshim.c
 
-$(OUT)/guest/%: tests/guest/%.sh
+$(GUEST_BIN)/%: tests/guest/%.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
-$(OUT)/guest/bench: tests/bench/bench.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS)
+$(GUEST_BIN)/bench: tests/bench/bench.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS)
 	@mkdir -p $(dir $@)
 	$(USER_CC) $(USER_CFLAGS) -Itools -o $@ $< tools/libpasidshim.c
 
-$(OUT)/guest/pasidctl: $(TOOL_SRCS) $(TOOL_HDRS)
+$(GUEST_BIN)/pasidctl: $(TOOL_SRCS) $(TOOL_HDRS)
 	@mkdir -p $(dir $@)
 	$(USER_CC) $(USER_CFLAGS) -Itools -o $@ $(TOOL_SRCS)
 
