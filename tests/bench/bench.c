@@ -10,7 +10,7 @@
  *   --quick  small sizes, 2 rounds: make check's smoke test
  *   --full   attach every PASID 1 .. 2^20 - 1 of one device (make
  *            bench-full); NDOMS domains share them (default 16384)
- *   --trace  OP (pair, map4k, unmap4k, many; detach1m once) under the
+ *   --trace  OP (pair, map4k, unmap4k, many, mapmany; detach1m once) under the
  *            function_graph tracer from pshim_ioctl down DEPTH levels
  *            (default 3), and print the trace: where the time goes
  */
@@ -774,6 +774,18 @@ static void bench_trace(const char *op, const char *depth)
 				pshim_detach_many(fd, dev, e, 64, &done);
 			}
 			tracefs("tracing_on", "0");
+		} else if (!strcmp(op, "mapmany")) {
+			struct pasid_shim_map_entry m[64];
+
+			for (i = 0; i < 64; i++) {
+				m[i].user_va = (uintptr_t)buf + i * 4096;
+				m[i].length = 4096;
+				m[i].iova = i * 4096;
+			}
+			tracefs("tracing_on", "1");
+			pshim_map_many(fd, dom, PASID_SHIM_MAP_READ, m, 64, &done);
+			tracefs("tracing_on", "0");
+			t_unmap(fd, dom, 0, 64 * 4096, NULL);
 		} else {
 			if (!strcmp(op, "map4k"))
 				tracefs("tracing_on", "1");
