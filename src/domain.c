@@ -100,11 +100,11 @@ static int pshim_domain_map_check(struct pshim_domain *dom,
 	return 0;
 }
 
-int pshim_domain_map(struct pshim_domain *dom,
-		     const struct pasid_shim_map_entry *e, int prot,
-		     struct pshim_charge *chg)
+/* MAP of one buffer into @map, which the caller allocated and frees on error. */
+static int pshim_domain_map_into(struct pshim_domain *dom,
+				 const struct pasid_shim_map_entry *e, int prot,
+				 struct pshim_charge *chg, struct pshim_mapping *map)
 {
-	struct pshim_mapping *map;
 	unsigned long npages;
 	u64 last;
 	int ret;
@@ -113,17 +113,16 @@ int pshim_domain_map(struct pshim_domain *dom,
 	if (ret)
 		return ret;
 	npages = e->length >> PAGE_SHIFT;
-	map = kmem_cache_alloc(pshim_mapping_cache, GFP_KERNEL_ACCOUNT);
-	if (!map)
-		return -ENOMEM;
 	/* Charged before anything in proportion to the length is done. */
 	ret = pshim_charge_take(chg, npages);
 	if (ret)
-		goto err_free;
+		return ret;
 	ret = pshim_pin_map(dom->domain, e->user_va, e->iova, e->length, prot,
 			    dom->flush_order, &pshim_stats.pinned_pages);
-	if (ret)
-		goto err_refund;
+	if (ret) {
+		pshim_charge_refund(chg, npages);
+		return ret;
+	}
 	map->node.start = e->iova;
 	map->node.last = last;
 	map->prot = prot;
@@ -131,11 +130,21 @@ int pshim_domain_map(struct pshim_domain *dom,
 	refcount_inc(&map->acct->refs);
 	interval_tree_insert(&map->node, &dom->mappings);
 	return 0;
+}
 
-err_refund:
-	pshim_charge_refund(chg, npages);
-err_free:
-	kmem_cache_free(pshim_mapping_cache, map);
+int pshim_domain_map(struct pshim_domain *dom,
+		     const struct pasid_shim_map_entry *e, int prot,
+		     struct pshim_charge *chg)
+{
+	struct pshim_mapping *map;
+	int ret;
+
+	map = kmem_cache_alloc(pshim_mapping_cache, GFP_KERNEL_ACCOUNT);
+	if (!map)
+		return -ENOMEM;
+	ret = pshim_domain_map_into(dom, e, prot, chg, map);
+	if (ret)
+		kmem_cache_free(pshim_mapping_cache, map);
 	return ret;
 }
 
@@ -158,6 +167,7 @@ int pshim_domain_map_many(struct pshim_ctx *ctx, struct pshim_domain *dom,
 			  u32 num, int prot, u32 *done)
 {
 	struct pasid_shim_map_entry e[PSHIM_MAP_CHUNK];
+	void *maps[PSHIM_MAP_CHUNK];
 	struct pshim_charge chg;
 	u32 n, got, i;
 	int ret;
@@ -173,13 +183,27 @@ int pshim_domain_map_many(struct pshim_ctx *ctx, struct pshim_domain *dom,
 		}
 		n = min_t(u32, num - *done, ARRAY_SIZE(e));
 		got = pshim_copy_entries(e, uentries + *done, n, sizeof(*e));
-		/* One charge for the chunk; what it does not map is refunded. */
+		/*
+		 * One charge for the chunk's pages and one allocation (and
+		 * memcg charge) for its mapping records; what it does not
+		 * use is refunded and freed.
+		 */
 		pshim_charge_prepay(&chg, pshim_domain_map_pages(e, got));
+		if (got && !kmem_cache_alloc_bulk(pshim_mapping_cache,
+						  GFP_KERNEL_ACCOUNT, got, maps)) {
+			ret = -ENOMEM;
+			break;
+		}
 		for (i = 0; i < got && !ret; i++) {
-			ret = pshim_domain_map(dom, &e[i], prot, &chg);
+			ret = pshim_domain_map_into(dom, &e[i], prot, &chg, maps[i]);
 			if (!ret)
 				(*done)++;
 		}
+		/* maps[0..i) hold mappings, but a failed one is i - 1's. */
+		if (ret)
+			i--;
+		if (i < got)
+			kmem_cache_free_bulk(pshim_mapping_cache, got - i, maps + i);
 		if (!ret && got < n)
 			ret = -EFAULT;
 		cond_resched();
