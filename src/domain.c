@@ -5,9 +5,13 @@
  *
  * A mapping is one object from a SLAB_ACCOUNT cache (the memory cgroup
  * is charged its bytes from a per-CPU stock, refilled a page at a time),
- * its IOVA range node embedded, in the domain's interval tree. A MAP charges its pages
- * before anything is pinned (acct.c), then pin.c pins and maps them, in
- * batches.
+ * its IOVA range node embedded, in the domain's interval tree. A MAP
+ * charges its pages before anything is pinned (acct.c), then pin.c pins
+ * and maps them, in batches. Records are allocated one at a time, also
+ * by MAP_MANY: a bulk allocation per chunk measured 5% faster per 4 KiB
+ * buffer, but before 6.8 a bulk allocation that fails part way leaves
+ * the memory cgroup charged for what it did not hand out, and it would
+ * fail a whole chunk where one record's ENOMEM fails one buffer.
  */
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
@@ -100,11 +104,11 @@ static int pshim_domain_map_check(struct pshim_domain *dom,
 	return 0;
 }
 
-/* MAP of one buffer into @map, which the caller allocated and frees on error. */
-static int pshim_domain_map_into(struct pshim_domain *dom,
-				 const struct pasid_shim_map_entry *e, int prot,
-				 struct pshim_charge *chg, struct pshim_mapping *map)
+int pshim_domain_map(struct pshim_domain *dom,
+		     const struct pasid_shim_map_entry *e, int prot,
+		     struct pshim_charge *chg)
 {
+	struct pshim_mapping *map;
 	unsigned long npages;
 	u64 last;
 	int ret;
@@ -113,16 +117,17 @@ static int pshim_domain_map_into(struct pshim_domain *dom,
 	if (ret)
 		return ret;
 	npages = e->length >> PAGE_SHIFT;
+	map = kmem_cache_alloc(pshim_mapping_cache, GFP_KERNEL_ACCOUNT);
+	if (!map)
+		return -ENOMEM;
 	/* Charged before anything in proportion to the length is done. */
 	ret = pshim_charge_take(chg, npages);
 	if (ret)
-		return ret;
+		goto err_free;
 	ret = pshim_pin_map(dom->domain, e->user_va, e->iova, e->length, prot,
 			    dom->flush_order, &pshim_stats.pinned_pages);
-	if (ret) {
-		pshim_charge_refund(chg, npages);
-		return ret;
-	}
+	if (ret)
+		goto err_refund;
 	map->node.start = e->iova;
 	map->node.last = last;
 	map->prot = prot;
@@ -130,21 +135,11 @@ static int pshim_domain_map_into(struct pshim_domain *dom,
 	refcount_inc(&map->acct->refs);
 	interval_tree_insert(&map->node, &dom->mappings);
 	return 0;
-}
 
-int pshim_domain_map(struct pshim_domain *dom,
-		     const struct pasid_shim_map_entry *e, int prot,
-		     struct pshim_charge *chg)
-{
-	struct pshim_mapping *map;
-	int ret;
-
-	map = kmem_cache_alloc(pshim_mapping_cache, GFP_KERNEL_ACCOUNT);
-	if (!map)
-		return -ENOMEM;
-	ret = pshim_domain_map_into(dom, e, prot, chg, map);
-	if (ret)
-		kmem_cache_free(pshim_mapping_cache, map);
+err_refund:
+	pshim_charge_refund(chg, npages);
+err_free:
+	kmem_cache_free(pshim_mapping_cache, map);
 	return ret;
 }
 
@@ -167,7 +162,6 @@ int pshim_domain_map_many(struct pshim_ctx *ctx, struct pshim_domain *dom,
 			  u32 num, int prot, u32 *done)
 {
 	struct pasid_shim_map_entry e[PSHIM_MAP_CHUNK];
-	void *maps[PSHIM_MAP_CHUNK];
 	struct pshim_charge chg;
 	u32 n, got, i;
 	int ret;
@@ -183,27 +177,13 @@ int pshim_domain_map_many(struct pshim_ctx *ctx, struct pshim_domain *dom,
 		}
 		n = min_t(u32, num - *done, ARRAY_SIZE(e));
 		got = pshim_copy_entries(e, uentries + *done, n, sizeof(*e));
-		/*
-		 * One charge for the chunk's pages and one allocation (and
-		 * memcg charge) for its mapping records; what it does not
-		 * use is refunded and freed.
-		 */
+		/* One charge for the chunk; what it does not map is refunded. */
 		pshim_charge_prepay(&chg, pshim_domain_map_pages(e, got));
-		if (got && !kmem_cache_alloc_bulk(pshim_mapping_cache,
-						  GFP_KERNEL_ACCOUNT, got, maps)) {
-			ret = -ENOMEM;
-			break;
-		}
 		for (i = 0; i < got && !ret; i++) {
-			ret = pshim_domain_map_into(dom, &e[i], prot, &chg, maps[i]);
+			ret = pshim_domain_map(dom, &e[i], prot, &chg);
 			if (!ret)
 				(*done)++;
 		}
-		/* maps[0..i) hold mappings, but a failed one is i - 1's. */
-		if (ret)
-			i--;
-		if (i < got)
-			kmem_cache_free_bulk(pshim_mapping_cache, got - i, maps + i);
 		if (!ret && got < n)
 			ret = -EFAULT;
 		cond_resched();
