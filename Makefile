@@ -16,8 +16,8 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread -Iinclude/uapi -Ite
 	-DPSHIM_VERSION='"$(VERSION)"'
 
 # The test programs do not depend on the kernel: built once into
-# build/guest (make clean keeps them), linked into each kernel's
-# $(OUT)/guest beside that kernel's test modules.
+# build/guest (make clean KDIR=... keeps them; distclean drops them),
+# linked into each kernel's $(OUT)/guest beside its test modules.
 GUEST_BIN := build/guest
 GUEST_SRCS := $(wildcard tests/guest/*.c)
 GUEST_NAMES := $(patsubst tests/guest/%.c,%,$(GUEST_SRCS)) \
@@ -133,21 +133,23 @@ $(OUT)/guest/%: $(GUEST_BIN)/%
 	@mkdir -p $(dir $@)
 	ln -f $< $@
 
-$(GUEST_BIN)/%: tests/guest/%.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS)
+# Written under a temporary name and renamed: another kernel's build
+# linking the same program never takes a half-written one.
+$(GUEST_BIN)/%: tests/guest/%.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS) Makefile
 	@mkdir -p $(dir $@)
-	$(USER_CC) $(USER_CFLAGS) -Itools -o $@ $< tools/libpasidshim.c
+	$(USER_CC) $(USER_CFLAGS) -Itools -o $@.tmp $< tools/libpasidshim.c && mv -f $@.tmp $@
 
 $(GUEST_BIN)/%: tests/guest/%.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
-$(GUEST_BIN)/bench: tests/bench/bench.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS)
+$(GUEST_BIN)/bench: tests/bench/bench.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS) Makefile
 	@mkdir -p $(dir $@)
-	$(USER_CC) $(USER_CFLAGS) -Itools -o $@ $< tools/libpasidshim.c
+	$(USER_CC) $(USER_CFLAGS) -Itools -o $@.tmp $< tools/libpasidshim.c && mv -f $@.tmp $@
 
-$(GUEST_BIN)/pasidctl: $(TOOL_SRCS) $(TOOL_HDRS)
+$(GUEST_BIN)/pasidctl: $(TOOL_SRCS) $(TOOL_HDRS) Makefile
 	@mkdir -p $(dir $@)
-	$(USER_CC) $(USER_CFLAGS) -Itools -o $@ $(TOOL_SRCS)
+	$(USER_CC) $(USER_CFLAGS) -Itools -o $@.tmp $(TOOL_SRCS) && mv -f $@.tmp $@
 
 # pasidctl for this machine, linked against libpasidshim.so.0 (both
 # built here; run it from the tree with LD_LIBRARY_PATH=tools), and

@@ -783,9 +783,9 @@ static void bench_trace(const char *op, const char *depth)
 				m[i].iova = i * 4096;
 			}
 			tracefs("tracing_on", "1");
-			pshim_map_many(fd, dom, PASID_SHIM_MAP_READ, m, 64, &done);
+			ck(pshim_map_many(fd, dom, PASID_SHIM_MAP_READ, m, 64, &done), "MAP_MANY");
 			tracefs("tracing_on", "0");
-			t_unmap(fd, dom, 0, 64 * 4096, NULL);
+			ck(t_unmap(fd, dom, 0, 64 * 4096, NULL), "UNMAP");
 		} else {
 			if (!strcmp(op, "map4k"))
 				tracefs("tracing_on", "1");
