@@ -690,10 +690,13 @@ static void caseb_teardown_vs_other_unbind(void)
 	t_expect(unbound, 0, "b: unbind nvme from the other device during the teardown");
 	/*
 	 * Timed, not only ordered: an unbind that waited for the teardown
-	 * ends about when it does; one that did not wait takes a fraction
-	 * of what the teardown still had to do when it started.
+	 * ends when it does, or after; one that did not wait ends well
+	 * before it. (Not a fraction of the teardown's time: under TCG an
+	 * unbind alone takes 20-500 ms, and 7.3 tears 16384 PASIDs down in
+	 * about 1.1 s, so an unbind that did not wait took 473 ms of the
+	 * 902 the teardown still had to go.)
 	 */
-	t_result(running && u1 < d.end && 2 * (u1 - u0) < d.end - u0,
+	t_result(running && u1 + 100 < d.end,
 		 "b: the unbind took %ld ms, started %ld ms into a teardown of 16384 PASIDs that took %ld ms%s",
 		 u1 - u0, u0 - d.start, d.end - d.start,
 		 running ? "" : " (the teardown was not running when it started)");
