@@ -133,23 +133,26 @@ $(OUT)/guest/%: $(GUEST_BIN)/%
 	@mkdir -p $(dir $@)
 	ln -f $< $@
 
-# Written under a temporary name and renamed: another kernel's build
-# linking the same program never takes a half-written one.
-$(GUEST_BIN)/%: tests/guest/%.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS) Makefile
+# A static test program from the sources $(1), written under a temporary
+# name and renamed: another kernel's build linking the same program
+# never takes a half-written one.
+define guest_cc
 	@mkdir -p $(dir $@)
-	$(USER_CC) $(USER_CFLAGS) -Itools -o $@.tmp $< tools/libpasidshim.c && mv -f $@.tmp $@
+	$(USER_CC) $(USER_CFLAGS) -Itools -o $@.tmp $(1) && mv -f $@.tmp $@
+endef
+
+$(GUEST_BIN)/%: tests/guest/%.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS) Makefile
+	$(call guest_cc,$< tools/libpasidshim.c)
 
 $(GUEST_BIN)/%: tests/guest/%.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
 $(GUEST_BIN)/bench: tests/bench/bench.c $(wildcard tests/guest/*.h) $(TOOL_SRCS) $(TOOL_HDRS) Makefile
-	@mkdir -p $(dir $@)
-	$(USER_CC) $(USER_CFLAGS) -Itools -o $@.tmp $< tools/libpasidshim.c && mv -f $@.tmp $@
+	$(call guest_cc,$< tools/libpasidshim.c)
 
 $(GUEST_BIN)/pasidctl: $(TOOL_SRCS) $(TOOL_HDRS) Makefile
-	@mkdir -p $(dir $@)
-	$(USER_CC) $(USER_CFLAGS) -Itools -o $@.tmp $(TOOL_SRCS) && mv -f $@.tmp $@
+	$(call guest_cc,$(TOOL_SRCS))
 
 # pasidctl for this machine, linked against libpasidshim.so.0 (both
 # built here; run it from the tree with LD_LIBRARY_PATH=tools), and

@@ -10,9 +10,10 @@
  *   --quick  small sizes, 2 rounds: make check's smoke test
  *   --full   attach every PASID 1 .. 2^20 - 1 of one device (make
  *            bench-full); NDOMS domains share them (default 16384)
- *   --trace  OP (pair, map4k, unmap4k, many, mapmany; detach1m once) under the
- *            function_graph tracer from pshim_ioctl down DEPTH levels
- *            (default 3), and print the trace: where the time goes
+ *   --trace  OP (pair, map4k, unmap4k, many, mapmany; detach1m once)
+ *            under the function_graph tracer from pshim_ioctl down
+ *            DEPTH levels (default 3), and print the trace: where the
+ *            time goes
  */
 #include <stddef.h>
 #include <sys/mman.h>
@@ -395,6 +396,18 @@ static void shim_map(uint32_t dom, void *buf, size_t len, int n, double *map_us,
 	*unmap_us = u / 1000.0 / did(i, n, "MAP + UNMAP loop");
 }
 
+/* n buffers of 4 KiB, consecutive from buf, at IOVA 0, 4096, ... */
+static void map_entries_4k(struct pasid_shim_map_entry *e, void *buf, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		e[i].user_va = (uintptr_t)buf + i * 4096;
+		e[i].length = 4096;
+		e[i].iova = i * 4096;
+	}
+}
+
 static void bench_map(void)
 {
 	static const size_t lens[] = { 4096, 2 << 20, 1UL << 30 };
@@ -436,11 +449,7 @@ static void bench_map(void)
 	/* MAP_MANY of 64 buffers of 4 KiB; UNMAP of all 64 in one call. */
 	n = quick ? 10 : 100;
 	buf = buffer(many * 4096);
-	for (k = 0; k < (int)many; k++) {
-		e[k].user_va = (uintptr_t)buf + k * 4096;
-		e[k].length = 4096;
-		e[k].iova = k * 4096;
-	}
+	map_entries_4k(e, buf, many);
 	for (k = 0; k < rounds; k++) {
 		uint64_t mm = 0, uu = 0, t0, t1;
 		int i;
@@ -777,11 +786,7 @@ static void bench_trace(const char *op, const char *depth)
 		} else if (!strcmp(op, "mapmany")) {
 			struct pasid_shim_map_entry m[64];
 
-			for (i = 0; i < 64; i++) {
-				m[i].user_va = (uintptr_t)buf + i * 4096;
-				m[i].length = 4096;
-				m[i].iova = i * 4096;
-			}
+			map_entries_4k(m, buf, 64);
 			tracefs("tracing_on", "1");
 			ck(pshim_map_many(fd, dom, PASID_SHIM_MAP_READ, m, 64, &done), "MAP_MANY");
 			tracefs("tracing_on", "0");
